@@ -1,0 +1,1 @@
+"""The netgraph command line."""
