@@ -1,0 +1,115 @@
+"""Weighted k-medoids on unit directions: k representatives, everyone merged into the nearest.
+
+The cost of merging unit p into representative k is ``w_p² ‖u_p − u_k‖²``, and for a
+cluster the member minimising the summed cost is the one nearest the *weighted* centroid,
+so a k-means solution (with sample weights ``w²``) followed by Voronoi iteration
+(reassign to nearest representative, re-pick the nearest-to-centroid member) gives
+representatives that are real units and a cost that never increases.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+# Above this dimension k-means runs on a PCA projection (distances barely change, cost does).
+_MAX_DIMENSION = 128
+
+
+def seed_from(random_state: np.random.Generator) -> int:
+    """An integer seed for libraries that take one, drawn from the context's generator."""
+    return int(random_state.integers(0, 2**31 - 1))
+
+
+def project(directions: np.ndarray, max_dimension: int = _MAX_DIMENSION) -> np.ndarray:
+    """Directions in at most ``max_dimension`` coordinates (PCA, no centring: keeps norms)."""
+    if directions.shape[1] <= max_dimension:
+        return directions
+    _, singular, vt = np.linalg.svd(directions, full_matrices=False)
+    return directions @ vt[:max_dimension].T
+
+
+def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    distances = np.sum(points**2, axis=1)[:, None] - 2 * points @ centres.T + np.sum(centres**2, axis=1)[None, :]
+    return np.maximum(distances, 0.0)
+
+
+def _medoid(points: np.ndarray, sample_weight: np.ndarray, members: np.ndarray) -> int:
+    weight = sample_weight[members]
+    total = weight.sum()
+    centroid = (weight @ points[members]) / total if total > 0 else points[members].mean(axis=0)
+    return int(members[np.argmin(np.sum((points[members] - centroid) ** 2, axis=1))])
+
+
+def weighted_kmedoids(
+    points: np.ndarray,
+    weights: np.ndarray,
+    n_clusters: int,
+    random_state: np.random.Generator,
+    *,
+    n_init: int = 3,
+    max_iter: int = 20,
+    initial_labels: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Representatives (sorted unit indices) and each point's representative.
+
+    Exactly ``min(n_clusters, n_points)`` representatives are returned, even when fewer
+    distinct points exist (extra representatives are then duplicates of others).
+    """
+    from sklearn.cluster import KMeans
+
+    n = points.shape[0]
+    n_clusters = min(int(n_clusters), n)
+    sample_weight = np.asarray(weights, dtype=np.float64) ** 2
+    # A small floor keeps zero-weight units from being ignored altogether.
+    sample_weight = sample_weight + 1e-6 * (float(sample_weight.mean()) or 1.0)
+    if n_clusters == n:
+        everything = np.arange(n)
+        return everything, everything.copy()
+    if initial_labels is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fewer distinct points than clusters
+            kmeans = KMeans(n_clusters, n_init=n_init, max_iter=100, random_state=seed_from(random_state))
+            labels = kmeans.fit_predict(points, sample_weight=sample_weight)
+    else:
+        labels = np.asarray(initial_labels)
+    representatives = np.array(
+        [_medoid(points, sample_weight, np.flatnonzero(labels == label)) for label in np.unique(labels)],
+        dtype=np.int64,
+    )
+    assignment = representatives[np.argmin(_squared_distances(points, points[representatives]), axis=1)]
+    for _ in range(max_iter):
+        assignment[representatives] = representatives
+        updated = np.array(
+            [_medoid(points, sample_weight, np.flatnonzero(assignment == rep)) for rep in representatives],
+            dtype=np.int64,
+        )
+        updated = np.unique(updated)
+        new_assignment = updated[np.argmin(_squared_distances(points, points[updated]), axis=1)]
+        new_assignment[updated] = updated
+        if np.array_equal(updated, np.sort(representatives)) and np.array_equal(new_assignment, assignment):
+            break
+        representatives, assignment = updated, new_assignment
+    representatives = np.sort(representatives)
+    assignment[representatives] = representatives
+    return top_up(points, sample_weight, representatives, assignment, n_clusters)
+
+
+def top_up(
+    points: np.ndarray, sample_weight: np.ndarray, representatives: np.ndarray, assignment: np.ndarray, n_keep: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Promote the costliest merged units until exactly ``n_keep`` representatives exist."""
+    representatives = np.asarray(representatives, dtype=np.int64)
+    assignment = assignment.copy()
+    while representatives.size < n_keep:
+        cost = sample_weight * np.sum((points - points[assignment]) ** 2, axis=1)
+        cost[representatives] = -np.inf
+        # Ties (duplicates, cost 0) resolve to the heaviest unit.
+        order = np.lexsort((-sample_weight, -cost))
+        promoted = int(order[0])
+        representatives = np.sort(np.append(representatives, promoted))
+        closer = np.sum((points - points[promoted]) ** 2, axis=1) < np.sum((points - points[assignment]) ** 2, axis=1)
+        assignment[closer] = promoted
+        assignment[representatives] = representatives
+    return representatives, assignment

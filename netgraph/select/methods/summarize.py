@@ -1,0 +1,57 @@
+"""Graph summarization: supernodes whose summary graph reconstructs the layer best.
+
+A supernode stands for a set of units: its incoming weights are those of one member (the
+representative), its outgoing weights the members' outgoing weights folded in
+(``W[:, k] += λ W[:, p]``). The reconstruction error of the layer's output is then
+``Σ_p w_p² ‖u_p − u_k‖²`` (see ``_unit_profiles``), so the summary is a weighted
+k-medoids problem: k-means (sample weights ``w²``) for the supernodes, refined by Voronoi
+iteration with the representative the member nearest its supernode's weighted centroid.
+"""
+
+from __future__ import annotations
+
+from netgraph.select.base import Selection, SelectionContext, register_method
+from netgraph.select.methods._representatives import project, weighted_kmedoids
+from netgraph.select.methods._unit_profiles import (
+    is_positive_int,
+    merge_error,
+    read_params,
+    source_spec,
+    unit_profile,
+)
+
+__all__ = ["select_summarize"]
+
+_OWNER = "the 'summarize' method"
+
+
+@register_method("summarize")
+def select_summarize(context: SelectionContext) -> Selection:
+    """Exactly ``n_keep`` supernodes; each is kept as its representative unit."""
+    params = read_params(
+        context,
+        _OWNER,
+        {
+            "source": source_spec(),
+            "n_init": (3, is_positive_int, "a positive integer"),
+            "max_iter": (20, is_positive_int, "a positive integer"),
+        },
+    )
+    profile = unit_profile(context, params["source"], _OWNER)
+    points = project(profile.directions)
+    kept, assignment = weighted_kmedoids(
+        points,
+        profile.weights,
+        context.n_keep,
+        context.random_state,
+        n_init=params["n_init"],
+        max_iter=params["max_iter"],
+    )
+    return Selection.from_assignment(
+        assignment,
+        info={
+            "source": profile.source,
+            "n_supernodes": int(kept.size),
+            "reconstruction_error": merge_error(profile, assignment),
+        },
+    )
