@@ -1,2 +1,47 @@
-"""netgraph: reduce trained neural networks by treating them as neuron graphs."""
+"""netgraph: make trained neural networks smaller by treating them as neuron graphs.
+
+The flow runs one way: ``NeuronGraph.from_model`` / ``calibrate`` → ``plan_reduction`` →
+``apply_plan`` → ``save_reduced``. Heavy dependencies (graspologic, transformers) are
+imported only inside the functions that need them, so ``import netgraph`` stays light.
+"""
+
+from netgraph.calibrate import Calibration, UnitStats, calibrate
+from netgraph.errors import (
+    CalibrationError,
+    CheckpointError,
+    InvalidParameterError,
+    NetgraphError,
+    PlanError,
+    TrainingError,
+    UnsupportedModelError,
+)
+from netgraph.graph import NeuronGraph, NeuronId, UnitGroup, find_unit_groups
+from netgraph.reduce import ReductionPlan, apply_plan, load_reduced, plan_reduction, save_reduced
+from netgraph.select import Selection, available_methods
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Calibration",
+    "CalibrationError",
+    "CheckpointError",
+    "InvalidParameterError",
+    "NetgraphError",
+    "NeuronGraph",
+    "NeuronId",
+    "PlanError",
+    "ReductionPlan",
+    "Selection",
+    "TrainingError",
+    "UnitGroup",
+    "UnitStats",
+    "UnsupportedModelError",
+    "__version__",
+    "apply_plan",
+    "available_methods",
+    "calibrate",
+    "find_unit_groups",
+    "load_reduced",
+    "plan_reduction",
+    "save_reduced",
+]

@@ -1,0 +1,184 @@
+"""One streaming pass over calibration batches → per-group and per-consumer statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from netgraph.calibrate.capture import consumer_inputs, consumer_outputs, unit_samples
+from netgraph.calibrate.stats import ConsumerStats, UnitStats
+from netgraph.errors import CalibrationError
+from netgraph.graph.groups import UnitGroup, call_model, find_unit_groups
+
+__all__ = ["Calibration", "calibrate", "stream_statistics"]
+
+
+@dataclass
+class Calibration:
+    """Statistics from one pass: ``units[group]`` (UnitStats), ``consumers[module]`` (ConsumerStats)."""
+
+    units: dict[str, UnitStats] = field(default_factory=dict)
+    consumers: dict[str, ConsumerStats] = field(default_factory=dict)
+    n_batches: int = 0
+
+    def __getitem__(self, group: str) -> UnitStats:
+        return self.units[group]
+
+    def __contains__(self, group: str) -> bool:
+        return group in self.units
+
+    def __add__(self, other: "Calibration") -> "Calibration":
+        units = {k: self.units[k] + other.units[k] for k in self.units}
+        consumers = {k: self.consumers[k] + other.consumers[k] for k in self.consumers}
+        return Calibration(units, consumers, self.n_batches + other.n_batches)
+
+
+def _mask_of(batch: Any) -> torch.Tensor | None:
+    if isinstance(batch, dict) and "attention_mask" in batch:
+        return batch["attention_mask"]
+    return None
+
+
+def _check_finite(name: str, tensor: torch.Tensor) -> None:
+    if not torch.isfinite(tensor).all():
+        raise CalibrationError(
+            f"Non-finite activations (NaN or Inf) reach {name!r} during calibration; "
+            "check the model's weights and the calibration data."
+        )
+
+
+def stream_statistics(
+    model: nn.Module,
+    batches: Iterable[Any],
+    groups: list[UnitGroup],
+    *,
+    reference: nn.Module | None = None,
+    output_rows: dict[str, np.ndarray] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Calibration:
+    """Accumulate unit and consumer statistics of ``groups`` over ``batches``.
+
+    With ``reference`` (the original model), each consumer's statistics also record the
+    reference's output of the same layer as the least-squares target, so a refit reproduces
+    the *original* network even when ``model`` is already partly reduced. ``output_rows``
+    restricts those targets to the output channels the reduced layer still has.
+    """
+    modules = dict(model.named_modules())
+    reference_modules = dict(reference.named_modules()) if reference is not None else {}
+    calibration = Calibration()
+    state: dict[str, Any] = {"mask": None}
+    targets: dict[str, torch.Tensor] = {}
+    handles = []
+
+    def unit_hook(group: UnitGroup):
+        consumer = group.consumers[0]
+
+        def hook(module, args):
+            samples = unit_samples(args[0], consumer, state["mask"])
+            _check_finite(group.name, samples)
+            stats = calibration.units.setdefault(group.name, UnitStats.empty(group.size))
+            stats.update(samples)
+
+        return hook
+
+    def consumer_hook(name: str):
+        def hook(module, args):
+            inputs = consumer_inputs(module, args[0], state["mask"])
+            _check_finite(name, inputs)
+            target = targets.pop(name, None)
+            if name not in calibration.consumers:
+                n_out = None if target is None else target.shape[1]
+                calibration.consumers[name] = ConsumerStats.empty(inputs.shape[1], n_out)
+            calibration.consumers[name].update(inputs, target)
+
+        return hook
+
+    def target_hook(name: str):
+        rows = None if output_rows is None or name not in output_rows else torch.as_tensor(output_rows[name])
+
+        def hook(module, args, output):
+            out = consumer_outputs(module, output, state["mask"])
+            targets[name] = out if rows is None else out[:, rows]
+
+        return hook
+
+    consumer_names = []
+    for group in groups:
+        handles.append(modules[group.consumers[0].module].register_forward_pre_hook(unit_hook(group)))
+        for consumer in group.consumers:
+            if consumer.module not in consumer_names:
+                consumer_names.append(consumer.module)
+    for name in consumer_names:
+        handles.append(modules[name].register_forward_pre_hook(consumer_hook(name)))
+        if reference is not None:
+            handles.append(reference_modules[name].register_forward_hook(target_hook(name)))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for batch in batches:
+                state["mask"] = _mask_of(batch)
+                if reference is not None:
+                    _call(reference, batch)
+                _call(model, batch)
+                calibration.n_batches += 1
+                if progress is not None:
+                    progress(calibration.n_batches)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    if calibration.n_batches == 0:
+        raise CalibrationError("Calibration data is empty: give at least one batch of model inputs.")
+    missing = [g.name for g in groups if g.name not in calibration.units]
+    if missing:
+        raise CalibrationError(f"Calibration never reached the unit groups {missing}; are the batches model inputs?")
+    return calibration
+
+
+def _call(model: nn.Module, batch: Any) -> Any:
+    try:
+        return call_model(model, batch)
+    except CalibrationError:
+        raise
+    except (RuntimeError, TypeError, ValueError, IndexError) as error:
+        shape = tuple(batch.shape) if isinstance(batch, torch.Tensor) else type(batch).__name__
+        raise CalibrationError(
+            f"The model could not run on a calibration batch ({shape}): {error}. "
+            "Batches must be model inputs: a tensor, a tuple of arguments or a dict of keywords."
+        ) from error
+
+
+def calibrate(
+    model: nn.Module,
+    batches: Iterable[Any],
+    groups: list[UnitGroup] | None = None,
+    *,
+    example_inputs: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> Calibration:
+    """Stream ``batches`` through ``model`` once and return per-group statistics.
+
+    Batches are model inputs: tensors, tuples of positional arguments, or dicts of keyword
+    arguments (Hugging Face; padded tokens are excluded through ``attention_mask``).
+    Memory does not grow with the number of batches: only sums are kept.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> mlp = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> stats = calibrate(mlp, [torch.randn(16, 4), torch.randn(16, 4)])
+    >>> stats["0"].count, stats["0"].gram.shape
+    (32, (8, 8))
+    """
+    batches = list(batches) if not isinstance(batches, list) else batches
+    if not batches:
+        raise CalibrationError("Calibration data is empty: give at least one batch of model inputs.")
+    if groups is None:
+        groups = [g for g in find_unit_groups(model, example_inputs if example_inputs is not None else batches[0]) if g.foldable]
+    return stream_statistics(model, batches, groups, progress=progress)

@@ -1,0 +1,341 @@
+"""Reducible unit groups, found with Torch-Pruning's dependency graph.
+
+A unit group is a set of coupled units that must be removed together: the output
+channels of its producers (Linear rows, Conv out-channels and the BatchNorm/LayerNorm
+entries that follow) and the input columns of its consumers. Torch-Pruning traces the
+coupling (residual adds, flatten, attention); this module turns its groups into plain
+data that the rest of netgraph can use without the tracer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from netgraph.errors import UnsupportedModelError
+
+__all__ = ["Member", "UnitGroup", "find_unit_groups", "call_model"]
+
+# Layers whose units netgraph can cut; anything else inside a group makes it unsupported.
+_PRODUCER_KINDS = {nn.Linear: "linear", nn.Conv2d: "conv", nn.Conv1d: "conv"}
+_NORM_KINDS = {
+    nn.BatchNorm1d: "batchnorm",
+    nn.BatchNorm2d: "batchnorm",
+    nn.LayerNorm: "layernorm",
+}
+# Autograd ops that mean units are mixed non-linearly with one another (attention).
+_MIXING_OPS = re.compile(r"ScaledDotProduct|Bmm|Matmul|Softmax|Baddbmm", re.IGNORECASE)
+_ACTIVATION_OPS = {
+    "ReluBackward": "relu",
+    "LeakyReluBackward": "leaky_relu",
+    "GeluBackward": "gelu",
+    "TanhBackward": "tanh",
+    "SigmoidBackward": "sigmoid",
+    "SiluBackward": "silu",
+    "EluBackward": "elu",
+    "HardtanhBackward": "hardtanh",
+}
+
+
+@dataclass(eq=False)
+class Member:
+    """One layer touched by a group.
+
+    ``columns[u]`` lists the channel / column indices of this layer that belong to unit
+    ``u``: one per unit for producers and most consumers, several when a Flatten maps one
+    conv channel onto several Linear inputs.
+    """
+
+    module: str
+    kind: str  # "linear", "conv", "batchnorm", "layernorm"
+    role: str  # "producer", "norm" or "consumer"
+    columns: np.ndarray  # (n_units, per_unit) int64
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"module": self.module, "kind": self.kind, "role": self.role, "columns": self.columns.tolist()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Member":
+        return cls(data["module"], data["kind"], data["role"], np.asarray(data["columns"], dtype=np.int64))
+
+
+@dataclass(eq=False)
+class UnitGroup:
+    """A set of coupled units, named by the qualified name of its first producer.
+
+    Attributes
+    ----------
+    name : str
+        e.g. ``fc1``, ``layer1.0.conv1``, ``encoder.layer.0.intermediate.dense``.
+    size : int
+        Number of units.
+    producers, norms, consumers : list of Member
+        Layers whose output channels are the units; normalisation layers that follow; layers
+        that read the units as input columns.
+    activation : str
+        Name of the elementwise activation between producer and consumers (``relu``,
+        ``gelu``, ... or ``identity``).
+    foldable : bool
+        True when every consumer reads the units linearly, so dropped units can be
+        compensated in the consumers. ``reason`` says why not otherwise.
+    homogeneous : bool
+        The path from pre-activation to consumers is positively homogeneous per unit
+        (checked numerically), so exactly proportional units can be merged exactly.
+    """
+
+    name: str
+    size: int
+    producers: list[Member]
+    norms: list[Member]
+    consumers: list[Member]
+    activation: str = "identity"
+    foldable: bool = True
+    reason: str = ""
+    homogeneous: bool = False
+    operations: list[str] = field(default_factory=list)
+
+    @property
+    def members(self) -> list[Member]:
+        return [*self.producers, *self.norms, *self.consumers]
+
+    @property
+    def residual(self) -> bool:
+        """Several producers write the same units (a skip connection)."""
+        return len(self.producers) > 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "producers": [m.to_dict() for m in self.producers],
+            "norms": [m.to_dict() for m in self.norms],
+            "consumers": [m.to_dict() for m in self.consumers],
+            "activation": self.activation,
+            "foldable": self.foldable,
+            "reason": self.reason,
+            "homogeneous": self.homogeneous,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "UnitGroup":
+        return cls(
+            name=data["name"],
+            size=int(data["size"]),
+            producers=[Member.from_dict(m) for m in data["producers"]],
+            norms=[Member.from_dict(m) for m in data["norms"]],
+            consumers=[Member.from_dict(m) for m in data["consumers"]],
+            activation=data.get("activation", "identity"),
+            foldable=bool(data.get("foldable", True)),
+            reason=data.get("reason", ""),
+            homogeneous=bool(data.get("homogeneous", False)),
+        )
+
+
+def call_model(model: nn.Module, inputs: Any) -> Any:
+    """Call ``model`` on a batch that is a tensor, a tuple/list of arguments, or a dict of keywords."""
+    if isinstance(inputs, dict):
+        return model(**inputs)
+    if isinstance(inputs, (tuple, list)):
+        return model(*inputs)
+    return model(inputs)
+
+
+def _kind(module: nn.Module, table: dict) -> str | None:
+    for cls, name in table.items():
+        if type(module) is cls or isinstance(module, cls):
+            return name
+    return None
+
+
+def _columns(item, size: int) -> np.ndarray:
+    """Per-unit column indices of one dependency item, from Torch-Pruning's root indices."""
+    indices = [int(i) for i in item.idxs]
+    roots = getattr(item, "root_idxs", None) or list(range(len(indices)))
+    buckets: list[list[int]] = [[] for _ in range(size)]
+    for index, root in zip(indices, roots):
+        buckets[int(root)].append(index)
+    width = max(len(b) for b in buckets)
+    if any(len(b) != width for b in buckets):
+        raise UnsupportedModelError(f"Uneven channel mapping in layer {item.dep.target.name}.")
+    return np.asarray(buckets, dtype=np.int64).reshape(size, width)
+
+
+def _build_dependency_graph(model: nn.Module, example_inputs: Any):
+    import torch_pruning as tp
+
+    try:
+        with torch.enable_grad():  # the tracer follows autograd
+            return tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs)
+    except Exception as error:  # the tracer raises many types; name the model and the cause
+        raise UnsupportedModelError(
+            f"Torch-Pruning could not trace {type(model).__name__}: {type(error).__name__}: {error}. "
+            "Check that example_inputs match what the model's forward() expects."
+        ) from error
+
+
+def find_unit_groups(model: nn.Module, example_inputs: Any) -> list[UnitGroup]:
+    """Every group of coupled units in ``model``, in module order, with its foldability.
+
+    Groups whose units reach the model's output (the output layer) are not returned:
+    their size is fixed by the task.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> mlp = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    >>> [(g.name, g.size, g.foldable) for g in find_unit_groups(mlp, torch.randn(2, 4))]
+    [('0', 8, True)]
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        graph = _build_dependency_graph(model, example_inputs)
+        names = {module: name for name, module in model.named_modules()}
+        order = {name: i for i, name in enumerate(names.values())}
+        groups = []
+        for tp_group in graph.get_all_groups(root_module_types=(nn.Conv2d, nn.Conv1d, nn.Linear)):
+            group = _convert_group(graph, tp_group, names)
+            if group is not None:
+                groups.append(group)
+        groups.sort(key=lambda g: order.get(g.name, 0))
+        _check_homogeneity(model, example_inputs, groups)
+        return groups
+    finally:
+        model.train(was_training)
+
+
+def _convert_group(graph, tp_group, names: dict) -> UnitGroup | None:
+    producers: list[Member] = []
+    norms: list[Member] = []
+    consumers: list[Member] = []
+    operations: list[str] = []
+    size = len(tp_group.items[0].idxs)
+    unsupported: list[str] = []
+    for item in tp_group.items:
+        module = item.dep.target.module
+        is_out = graph.is_out_channel_pruning_fn(item.dep.handler)
+        name = names.get(module)
+        if name is None:  # a Torch-Pruning pseudo-node for an autograd operation
+            operations.append(item.dep.target.name)
+            continue
+        columns = _columns(item, size)
+        producer_kind = _kind(module, _PRODUCER_KINDS)
+        norm_kind = _kind(module, _NORM_KINDS)
+        if producer_kind is not None and getattr(module, "groups", 1) != 1:
+            unsupported.append(f"grouped convolution {name}")
+        if producer_kind is not None:
+            role = "producer" if is_out else "consumer"
+            (producers if is_out else consumers).append(Member(name, producer_kind, role, columns))
+        elif norm_kind is not None:
+            norms.append(Member(name, norm_kind, "norm", columns))
+        else:
+            unsupported.append(f"{type(module).__name__} {name}")
+    if not producers:
+        return None
+    if not consumers or any("_OutputOp" in op for op in operations):
+        return None  # the units are the model's output; their number is fixed by the task
+    # Duplicates appear when a module is reached through several paths; keep the first.
+    producers = _unique(producers)
+    norms = _unique(norms)
+    consumers = _unique(consumers)
+    group = UnitGroup(
+        name=producers[0].module,
+        size=size,
+        producers=producers,
+        norms=norms,
+        consumers=consumers,
+        activation=_activation_name(operations),
+        operations=operations,
+    )
+    reasons = []
+    if unsupported:
+        reasons.append("contains " + ", ".join(sorted(set(unsupported))))
+    if any(n.kind == "layernorm" for n in norms):
+        reasons.append("a LayerNorm normalises across the units (residual stream)")
+    if any(_MIXING_OPS.search(op) for op in operations):
+        reasons.append("the units are mixed by attention")
+    if reasons:
+        group.foldable = False
+        group.reason = "; ".join(reasons)
+    return group
+
+
+def _unique(members: list[Member]) -> list[Member]:
+    seen: dict[str, Member] = {}
+    for member in members:
+        seen.setdefault(member.module, member)
+    return list(seen.values())
+
+
+def _activation_name(operations: list[str]) -> str:
+    for op in operations:
+        for key, name in _ACTIVATION_OPS.items():
+            if key in op:
+                return name
+    return "identity"
+
+
+def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitGroup]) -> None:
+    """Mark groups whose units scale through to their consumers: h(lambda z) = lambda h(z).
+
+    One forward pass scales every unit's pre-activation by a random positive factor and
+    checks that each consumer's input columns scale by the same factor. This covers ReLU,
+    max/avg pooling and flatten, and rejects GELU, tanh and residual mixing.
+    """
+    from netgraph.calibrate.capture import unit_samples
+
+    modules = dict(model.named_modules())
+    candidates = [g for g in groups if g.foldable and not g.residual]
+    if not candidates:
+        return
+    generator = torch.Generator().manual_seed(0)
+    factors = {g.name: torch.rand(g.size, generator=generator, dtype=torch.float64) * 1.5 + 0.5 for g in candidates}
+
+    def record(scaled_group: UnitGroup | None) -> dict[str, list[torch.Tensor]]:
+        captured: dict[str, list[torch.Tensor]] = {}
+        handles = []
+        if scaled_group is not None:
+            last = (scaled_group.norms or scaled_group.producers)[-1]
+            columns = torch.as_tensor(last.columns[:, 0])
+            factor = factors[scaled_group.name]
+
+            def scale_hook(module, args, output):
+                conv_like = isinstance(module, (nn.Conv1d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d))
+                channel_dim = 1 if conv_like and output.dim() > 2 else output.dim() - 1
+                shape = [1] * output.dim()
+                shape[channel_dim] = output.shape[channel_dim]
+                full = torch.ones(output.shape[channel_dim], dtype=output.dtype)
+                full[columns] = factor.to(output.dtype)
+                return output * full.view(shape)
+
+            handles.append(modules[last.module].register_forward_hook(scale_hook))
+        for group in candidates if scaled_group is None else [scaled_group]:
+            for consumer in group.consumers:
+
+                def capture_hook(module, args, group=group, consumer=consumer):
+                    captured.setdefault(group.name, []).append(unit_samples(args[0], consumer, None).double())
+
+                handles.append(modules[consumer.module].register_forward_pre_hook(capture_hook))
+        try:
+            with torch.no_grad():
+                call_model(model, example_inputs)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return captured
+
+    base = record(None)
+    for group in candidates:
+        scaled = record(group).get(group.name, [])
+        ok = bool(scaled)
+        for before, after in zip(base.get(group.name, []), scaled):
+            expected = before * factors[group.name].to(before.dtype)
+            tolerance = 1e-4 * (expected.abs().max().item() + 1e-12)
+            ok &= bool(torch.allclose(after, expected, atol=tolerance, rtol=1e-4))
+        group.homogeneous = ok

@@ -1,0 +1,42 @@
+"""How much of a group's signal a kept set loses, and the best any k units could do."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["unit_reconstruction_error", "svd_error_curve", "svd_bound"]
+
+
+def unit_reconstruction_error(covariance: np.ndarray, kept: np.ndarray, ridge: float = 1e-9) -> float:
+    """Fraction of the total centred variance of all units that the best linear map from the
+    kept units (with intercept) cannot reconstruct: tr(S_DD - S_DK S_KK^-1 S_KD) / tr(S)."""
+    total = float(np.trace(covariance))
+    if total <= 0:
+        return 0.0
+    dropped = np.setdiff1d(np.arange(covariance.shape[0]), kept)
+    if dropped.size == 0:
+        return 0.0
+    s_kk = covariance[np.ix_(kept, kept)]
+    s_kd = covariance[np.ix_(kept, dropped)]
+    penalty = ridge * max(float(np.trace(s_kk)) / max(kept.size, 1), 1e-30)
+    solved = np.linalg.lstsq(s_kk + penalty * np.eye(kept.size), s_kd, rcond=None)[0]
+    residual = float(np.trace(covariance[np.ix_(dropped, dropped)]) - np.sum(s_kd * solved))
+    return max(residual, 0.0) / total
+
+
+def svd_error_curve(covariance: np.ndarray) -> np.ndarray:
+    """error[k] = sum of eigenvalues beyond the k largest / total, for k = 0..n.
+
+    No choice of k units can reconstruct the units better than the rank-k SVD does, so
+    error[k] is the floor every method is compared with.
+    """
+    eigenvalues = np.clip(np.linalg.eigvalsh(covariance)[::-1], 0.0, None)
+    total = eigenvalues.sum()
+    if total <= 0:
+        return np.zeros(eigenvalues.size + 1)
+    tail = total - np.concatenate([[0.0], np.cumsum(eigenvalues)])
+    return np.clip(tail / total, 0.0, 1.0)
+
+
+def svd_bound(covariance: np.ndarray, k: int) -> float:
+    return float(svd_error_curve(covariance)[k])
