@@ -50,7 +50,8 @@ class PruningMasks:
                     raise InvalidParameterError.expected(
                         "model", "PruningMasks.apply", f"a model with parameter {name!r}", type(model).__name__
                     )
-                parameters[name].mul_(mask.to(parameters[name].dtype))
+                # masked_fill, not mul: 0 * negative is -0.0, which is not a stored zero
+                parameters[name].masked_fill_(~mask.to(parameters[name].device), 0.0)
 
     def register_gradient_hooks(self, model: nn.Module) -> list[torch.utils.hooks.RemovableHandle]:
         """Zero the gradient of pruned weights in every backward pass.

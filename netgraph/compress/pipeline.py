@@ -1,0 +1,178 @@
+"""The Deep Compression pipeline: low-rank → prune → fine-tune → share weights → fine-tune.
+
+:func:`compress_model` chains the compressors of this package on a copy of a model and
+returns the compressed model with a JSON-ready report (parameter counts, bytes of the
+``.ngz`` encoding, per-stage fine-tuning losses). :func:`finetune` is the small
+training loop it uses; it keeps pruning masks and shared weights intact.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+import torch
+from torch import nn
+
+from netgraph.compress._checks import check_fraction, check_int
+from netgraph.compress.lowrank import lowrank_factorize
+from netgraph.compress.ngz import encode_ngz, ngz_size_report
+from netgraph.compress.quantize import WeightSharing, quantize_weights
+from netgraph.compress.sparsity import PruningMasks, prune_magnitude, weight_sparsity
+from netgraph.errors import InvalidParameterError, TrainingError
+
+__all__ = ["finetune", "compress_model", "compressed_size"]
+
+
+def finetune(
+    model: nn.Module,
+    data: Iterable,
+    *,
+    epochs: int = 1,
+    lr: float = 1e-3,
+    masks: PruningMasks | None = None,
+    sharing: WeightSharing | None = None,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
+) -> list[float]:
+    """Train ``model`` in place with Adam on ``(inputs, targets)`` batches.
+
+    With ``masks`` pruned weights stay zero (re-masked after each step); with
+    ``sharing`` only the centroids (and unshared parameters) train and the weights stay
+    shared. Returns the mean loss of every epoch. ``data`` must be re-iterable (a
+    DataLoader or a list of batches).
+    """
+    owner = "finetune"
+    epochs = check_int(epochs, "epochs", owner, 0)
+    if not (isinstance(lr, (int, float)) and lr > 0):
+        raise InvalidParameterError.expected("lr", owner, "a positive float", lr)
+    parameters = sharing.trainable_parameters(model) if sharing is not None else [
+        p for p in model.parameters() if p.requires_grad
+    ]
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    handles = []
+    if sharing is not None:
+        handles += sharing.attach(model, optimizer)
+    if masks is not None:
+        handles.append(masks.attach(model, optimizer))
+    history = []
+    was_training = model.training
+    model.train()
+    try:
+        for _ in range(epochs):
+            total, batches = 0.0, 0
+            for inputs, targets in data:
+                optimizer.zero_grad()
+                loss = loss_fn(model(inputs), targets)
+                if not torch.isfinite(loss):
+                    raise TrainingError("Fine-tuning loss became non-finite; lower the learning rate.")
+                loss.backward()
+                optimizer.step()
+                total += float(loss)
+                batches += 1
+            history.append(total / max(batches, 1))
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+        model.zero_grad(set_to_none=True)
+    return history
+
+
+def compressed_size(model: nn.Module, *, huffman: bool = True, index_bits: int | None = None) -> dict:
+    """Bytes of ``model`` as an ``.ngz`` file (see :func:`~netgraph.compress.ngz.ngz_size_report`)."""
+    return ngz_size_report(encode_ngz(model, huffman=huffman, index_bits=index_bits))
+
+
+def _parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def compress_model(
+    model: nn.Module,
+    *,
+    lowrank: float | None = None,
+    prune: float | Mapping[str, float] | None = None,
+    quantize_bits: int | None = None,
+    huffman: bool = False,
+    calibration=None,
+    finetune_data: Iterable | None = None,
+    finetune_epochs: int = 0,
+    lr: float = 1e-3,
+    centroid_lr: float | None = None,
+    index_bits: int | None = None,
+    seed: int = 0,
+) -> tuple[nn.Module, dict]:
+    """Compress a copy of ``model``; return it and a report dict.
+
+    Parameters
+    ----------
+    lowrank : float in (0, 1), optional
+        Fraction of weights kept by low-rank factorization (SVD / Tucker-2); whitened
+        when ``calibration`` is given.
+    prune : float in [0, 1) or mapping of layer name to float, optional
+        Magnitude-pruning sparsity.
+    quantize_bits : int in [1, 16], optional
+        k-means weight sharing with ``2**bits`` clusters per layer.
+    huffman : bool
+        Size the ``.ngz`` encoding with Huffman coding (else fixed-width).
+    calibration : tensor or iterable of input batches, optional
+    finetune_data : re-iterable of (inputs, targets), optional
+        Fine-tune after each stage for ``finetune_epochs`` epochs (masks and shared
+        weights are kept).
+    lr, centroid_lr : float
+        Adam learning rates of the weight and centroid fine-tuning (``centroid_lr``
+        defaults to ``lr / 10``).
+    seed : int
+        Seeds torch before fine-tuning, for repeatable runs.
+    """
+    owner = "compress_model"
+    if lowrank is not None:
+        lowrank = check_fraction(lowrank, "lowrank", owner, allow_zero=False, allow_one=False)
+    if prune is not None and not isinstance(prune, Mapping):
+        prune = check_fraction(prune, "prune", owner, allow_zero=True, allow_one=False)
+    if quantize_bits is not None:
+        quantize_bits = check_int(quantize_bits, "quantize_bits", owner, 1, 16)
+    finetune_epochs = check_int(finetune_epochs, "finetune_epochs", owner, 0)
+    if finetune_epochs and finetune_data is None:
+        raise InvalidParameterError.expected("finetune_data", owner, "given when finetune_epochs > 0", None)
+    if not isinstance(huffman, bool):
+        raise InvalidParameterError.expected("huffman", owner, "a bool", huffman)
+
+    torch.manual_seed(seed)
+    original_parameters = _parameter_count(model)
+    original_bytes = sum(t.numel() * 4 for t in model.state_dict().values() if torch.is_floating_point(t))
+    result = copy.deepcopy(model)
+    stages: list[dict] = []
+
+    def tune(**keep) -> list[float]:
+        if not finetune_epochs:
+            return []
+        return finetune(result, finetune_data, epochs=finetune_epochs, **keep)
+
+    if lowrank is not None:
+        factorized = lowrank_factorize(result, ratio=lowrank, calibration=calibration)
+        result = factorized.model
+        losses = tune(lr=lr)
+        stages.append({"stage": "lowrank", "ratio": lowrank, "layers": factorized.report()["layers"], "losses": losses})
+    masks = None
+    if prune is not None:
+        masks = prune_magnitude(result, prune)
+        losses = tune(lr=lr, masks=masks)
+        stages.append({"stage": "prune", "sparsity": weight_sparsity(result), "losses": losses})
+    if quantize_bits is not None:
+        sharing = quantize_weights(result, quantize_bits)
+        losses = tune(lr=centroid_lr if centroid_lr is not None else lr / 10, sharing=sharing)
+        stages.append({"stage": "quantize", "bits": quantize_bits, "losses": losses})
+    size = compressed_size(result, huffman=huffman, index_bits=index_bits)
+    report = {
+        "parameters_before": original_parameters,
+        "parameters_after": _parameter_count(result),
+        "dense_bytes_before": original_bytes,
+        "ngz_bytes": size["total_bytes"],
+        "compression_ratio": original_bytes / size["total_bytes"] if size["total_bytes"] else math.inf,
+        "huffman": huffman,
+        "stages": stages,
+        "tensors": size["tensors"],
+    }
+    return result, report
