@@ -68,7 +68,7 @@ def finetune(
                     raise TrainingError("Fine-tuning loss became non-finite; lower the learning rate.")
                 loss.backward()
                 optimizer.step()
-                total += float(loss)
+                total += float(loss.detach())
                 batches += 1
             history.append(total / max(batches, 1))
     finally:

@@ -178,7 +178,11 @@ def cp_conv(conv: nn.Conv2d, rank: int, *, random_state: int = 0, n_iter_max: in
 
     weight = conv.weight.detach().double().cpu().numpy()
     with tensorly.backend_context("numpy"):
-        cp = parafac(weight, rank=rank, init="random", n_iter_max=n_iter_max, random_state=random_state, tol=1e-10)
+        # a tiny ridge keeps ALS solvable when the rank exceeds what the kernel needs
+        ridge = 1e-12 * float(np.sum(weight**2))
+        cp = parafac(
+            weight, rank=rank, init="random", n_iter_max=n_iter_max, random_state=random_state, tol=1e-10, l2_reg=ridge
+        )
     scale, (a_out, a_in, a_vertical, a_horizontal) = cp.weights, cp.factors
     module = cp_structure(conv, rank)
     dtype = conv.weight.dtype
