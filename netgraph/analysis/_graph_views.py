@@ -1,0 +1,124 @@
+"""Views of a NeuronGraph the analyses share: layer positions, unit profiles, generators.
+
+Only ``node_ids``, ``adjacency``, ``layers``/``group_names``, ``incoming`` and ``outgoing``
+of the graph are read, so any object with those (e.g. a synthetic graph in a benchmark)
+works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from netgraph.errors import InvalidParameterError
+
+# Whole-model profiles are embedded in this many coordinates per layer before the
+# neighbour search, so cost is O(units · dimension), not O(units · fan-in).
+PROFILE_DIMENSION = 16
+
+
+def as_generator(random_state: Any) -> np.random.Generator:
+    """``None``, an int seed or a Generator → a Generator."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(random_state)
+
+
+def seed_from(generator: np.random.Generator) -> int:
+    return int(generator.integers(0, 2**31 - 1))
+
+
+def layer_names(graph) -> list[str]:
+    return list(getattr(graph, "layers", None) or graph.group_names)
+
+
+def layer_slices(graph) -> dict[str, slice]:
+    """Contiguous node positions of every layer, in one pass over ``node_ids``."""
+    slices: dict[str, slice] = {}
+    start = 0
+    names = [node.group for node in graph.node_ids]
+    for position in range(1, len(names) + 1):
+        if position == len(names) or names[position] != names[start]:
+            slices[names[start]] = slice(start, position)
+            start = position
+    return slices
+
+
+def check_group(graph, group: str | None, owner: str) -> None:
+    if group is not None and group not in graph.group_names:
+        raise InvalidParameterError.expected("group", owner, f"None or one of {graph.group_names}", group)
+
+
+def normalise_rows(rows: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.divide(rows, norms, out=np.zeros_like(rows, dtype=np.float64), where=norms > 0)
+
+
+def group_profile(graph, group: str) -> tuple[np.ndarray, np.ndarray]:
+    """Connectivity profile of one group's units from the signed weights.
+
+    Rows ``[u_in, u_out] / √2`` (normalised incoming [w, b] row and outgoing row), and
+    weights ``‖incoming‖·‖outgoing‖`` (how much of the signal a unit carries).
+    """
+    incoming = np.asarray(graph.incoming(group), dtype=np.float64)
+    outgoing = np.asarray(graph.outgoing(group), dtype=np.float64)
+    rows = np.hstack([normalise_rows(incoming), normalise_rows(outgoing)]) / np.sqrt(2.0)
+    weights = np.linalg.norm(incoming, axis=1) * np.linalg.norm(outgoing, axis=1)
+    return rows, weights
+
+
+def sparse_profile(adjacency: sp.csr_array, nodes: slice, dimension: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Low-dimensional connectivity profile of a layer's nodes from edge magnitudes.
+
+    A node's profile is its row of ``[Aᵀ | A]`` (who feeds it, whom it feeds), reduced by a
+    randomized truncated SVD; weights are the profile norms.
+    """
+    from sklearn.decomposition import TruncatedSVD
+
+    rows = sp.hstack([adjacency[:, nodes].T, adjacency[nodes, :]], format="csr")
+    weights = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    n_nodes = rows.shape[0]
+    dimension = min(dimension, n_nodes - 1, rows.shape[1] - 1)
+    if dimension < 1 or rows.nnz == 0:
+        return np.asarray(rows.todense()) if n_nodes * rows.shape[1] < 1e6 else np.zeros((n_nodes, 1)), weights
+    coordinates = TruncatedSVD(dimension, algorithm="randomized", n_iter=4, random_state=seed).fit_transform(rows)
+    return coordinates, weights
+
+
+def block_sums(matrix: sp.csr_array, labels: np.ndarray, n_blocks: int, *, dense: bool = True):
+    """Per block pair: the sum of entries and the sum of squared entries (B × B, dense or sparse)."""
+    membership = sp.csr_array(
+        (np.ones(labels.size), (np.arange(labels.size), labels)), shape=(labels.size, n_blocks)
+    )
+    matrix = sp.csr_array(matrix)
+    sums = sp.csr_array(membership.T @ matrix @ membership)
+    squares = sp.csr_array(membership.T @ matrix.multiply(matrix) @ membership)
+    if dense:
+        return sums.toarray(), squares.toarray()
+    return sums, squares
+
+
+def pair_counts(sizes: np.ndarray, *, loops: bool) -> np.ndarray:
+    counts = np.outer(sizes, sizes).astype(np.float64)
+    if not loops:
+        counts -= np.diag(sizes.astype(np.float64))
+    return counts
+
+
+def gaussian_block_log_likelihood(sums: np.ndarray, squares: np.ndarray, counts: np.ndarray) -> float:
+    """Log-likelihood of a weighted SBM with a Gaussian (mean, variance) per block pair."""
+    valid = counts > 0
+    mean = np.where(valid, sums / np.where(valid, counts, 1), 0.0)
+    variance = np.where(valid, squares / np.where(valid, counts, 1), 0.0) - mean**2
+    overall = float(squares.sum() / max(counts.sum(), 1) - (sums.sum() / max(counts.sum(), 1)) ** 2)
+    # A variance floor keeps perfectly uniform block pairs finite.
+    variance = np.maximum(variance, 1e-6 * max(overall, 1e-300))
+    return float(-0.5 * np.sum(counts[valid] * (np.log(2 * np.pi * variance[valid]) + 1.0)))
+
+
+def layer_of(graph) -> np.ndarray:
+    """Index of every node's layer (order of ``layer_names``)."""
+    index = {name: i for i, name in enumerate(layer_names(graph))}
+    return np.array([index[node.group] for node in graph.node_ids], dtype=np.int64)
