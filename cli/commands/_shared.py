@@ -1,0 +1,48 @@
+"""Steps several commands share: loading MODEL and DATA with status messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from netgraph_cli.errors import BadInput
+
+__all__ = ["load_inputs", "check_output_dir"]
+
+
+def check_output_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {str(out)!r} exists and is a file; give a folder path.")
+
+
+def load_inputs(model_spec: str, data_spec: str | None, weights: Path | None, unsafe_pickle: bool, *,
+                samples: int, batch_size: int, seed: int, need_data: bool = False):
+    """``(model, example_inputs, info, data or None)``; example inputs fall back to the data."""
+    from netgraph_cli.loading import default_data_spec, load_data_spec, load_model_spec
+    from netgraph_cli.progress import status
+
+    status(f"Loading {model_spec} …")
+    model, example, info = load_model_spec(model_spec, weights, unsafe_pickle)
+    data = None
+    spec = data_spec or default_data_spec(info)
+    if spec is not None:
+        status(f"Reading data {spec} …")
+        data = load_data_spec(spec, model, info, n_samples=samples, batch_size=batch_size, seed=seed)
+    elif need_data:
+        raise BadInput(f"MODEL {model_spec!r} has no built-in data; pass --data (a .npy/.npz/.pt file, .txt, or zoo:NAME).")
+    if example is None:
+        if data is None:
+            raise BadInput(
+                f"netgraph needs example inputs to trace {model_spec!r}; pass --data, or define "
+                "example_inputs() next to the factory."
+            )
+        example = _head(data.calibration[0])
+    return model, example, info, data
+
+
+def _head(batch: Any, n: int = 4) -> Any:
+    if isinstance(batch, dict):
+        return {k: v[:n] for k, v in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(b[:n] for b in batch)
+    return batch[:n]

@@ -1,0 +1,131 @@
+"""``netgraph reduce``: a smaller model (plan.json + model.safetensors) and a before/after report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from netgraph_cli.errors import BadInput, handle_errors
+from netgraph_cli.options import (BatchSizeOpt, DataOpt, Fold, Method, ModelArg, SamplesOpt, SeedOpt, UnsafePickleOpt,
+                                  WeightsOpt, parse_formats)
+
+__all__ = ["reduce", "run_reduction"]
+
+
+def _finetune(reduced, original, data, info, *, epochs: int, distill: bool, lr: float, seed: int, progress) -> dict[str, Any]:
+    """Train ``reduced`` in place; return the report's ``finetune`` section."""
+    from netgraph.train import distill as distill_model
+    from netgraph.train import finetune
+
+    def callback(event: dict) -> None:
+        if event.get("event") == "epoch":
+            progress(f"loss {event.get('train_loss', float('nan')):.4f}", int(event.get("epoch", 0)), epochs)
+
+    if info.text:
+        from netgraph.zoo import sentence_embeddings
+
+        history = distill_model(reduced, original, data.calibration, objective="cosine", epochs=epochs, lr=lr, seed=seed,
+                                output_fn=sentence_embeddings, callback=callback)
+        distilled = True
+    elif distill or data.train is None:
+        # Without labels the only teacher is the original model.
+        source = data.train if data.train is not None else data.calibration
+        history = distill_model(reduced, original, source, epochs=epochs, lr=lr, seed=seed, callback=callback)
+        distilled = True
+    else:
+        history = finetune(reduced, data.train, epochs=epochs, lr=lr, seed=seed, callback=callback)
+        distilled = False
+    return {
+        "epochs": epochs,
+        "distill": distilled,
+        "lr": lr,
+        "history": {"train_loss": [float(v) for v in history.train_loss]},
+    }
+
+
+def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[Path], unsafe_pickle: bool, *,
+                  keep: float, method: str, fold: str, groups: Optional[str], finetune_epochs: int, distill: bool,
+                  lr: float, samples: int, batch_size: int, seed: int):
+    """Plan, apply, optionally fine-tune; returns ``(original, reduced, plan, report)``."""
+    import copy
+
+    from netgraph import apply_plan, plan_reduction
+    from netgraph.report import build_reduction_report
+    from netgraph.select import method_needs_data
+    from netgraph_cli.commands._shared import load_inputs
+    from netgraph_cli.progress import status, steps
+
+    if not (0 < keep <= 1):
+        raise BadInput(f"--keep must be a fraction in (0, 1], e.g. 0.5; got {keep}.")
+    need_data = fold == "lstsq" or method_needs_data(method) or finetune_epochs > 0
+    model, example, info, data = load_inputs(model_spec, data_spec, weights, unsafe_pickle, samples=samples,
+                                             batch_size=batch_size, seed=seed, need_data=need_data)
+    with steps(f"Planning ({method}, fold {fold})") as progress:
+        plan = plan_reduction(model, example, keep=keep, method=method, fold=fold,
+                              calibration=None if data is None else data.calibration, groups=groups,
+                              random_state=seed, progress=progress)
+    reduced = apply_plan(model, plan)
+    before_finetune = None
+    finetune_info = None
+    if finetune_epochs > 0:
+        before_finetune = copy.deepcopy(reduced)
+        with steps("Fine-tuning" + (" (distillation)" if distill else "")) as progress:
+            finetune_info = _finetune(reduced, model, data, info, epochs=finetune_epochs, distill=distill, lr=lr,
+                                      seed=seed, progress=progress)
+        reduced.eval()
+    status("Measuring before/after …")
+    held_out = None if data is None else data.held_out
+    report = build_reduction_report(
+        model, reduced, plan, example, held_out, labels=None if data is None else data.held_out_labels,
+        before_finetune=before_finetune, finetune=finetune_info, model_info=info.to_dict(),
+        data_info=None if data is None else {"source": data.source, "n_calibration": data.n_calibration,
+                                             "n_held_out": data.n_held_out},
+    )
+    return model, reduced, plan, report
+
+
+@handle_errors
+def reduce(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for plan.json, model.safetensors and the report.")],
+    keep: Annotated[float, typer.Option("--keep", "-k", help="Fraction of units to keep in each group, in (0, 1].")] = 0.5,
+    method: Annotated[Method, typer.Option("--method", "-m", help="How units are chosen.")] = Method.sbm,
+    fold: Annotated[Fold, typer.Option("--fold", help="How dropped units are compensated.")] = Fold.lstsq,
+    data: DataOpt = None,
+    groups: Annotated[Optional[str], typer.Option("--groups", help="Regex of the unit groups to reduce (default: all foldable).")] = None,
+    finetune_epochs: Annotated[int, typer.Option("--finetune-epochs", min=0, help="Fine-tune the reduced model for N epochs.")] = 0,
+    distill: Annotated[bool, typer.Option("--distill", help="Fine-tune by distillation from the original model.")] = False,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Fine-tuning learning rate.")] = 1e-3,
+    format: Annotated[str, typer.Option("--format", "-f", help="Report files: comma-separated html, md, json.")] = "html,md,json",
+    weights: WeightsOpt = None,
+    unsafe_pickle: UnsafePickleOpt = False,
+    samples: SamplesOpt = 512,
+    batch_size: BatchSizeOpt = 128,
+    seed: SeedOpt = 0,
+) -> None:
+    """Make MODEL smaller: choose units, merge the rest into them, rebuild, optionally fine-tune.
+
+    Writes plan.json + model.safetensors (load with netgraph.load_reduced) and a before/after report:
+    parameters, MACs, size on disk, CPU latency, fidelity on held-out data.
+    """
+    from netgraph_cli.commands._shared import check_output_dir
+    from netgraph_cli.progress import status, stdout_console
+
+    formats = parse_formats(format)
+    check_output_dir(out)
+    if distill and finetune_epochs == 0:
+        raise BadInput("--distill trains the reduced model; add --finetune-epochs N (e.g. 3).")
+    _, reduced, plan, report = run_reduction(
+        model, data, weights, unsafe_pickle, keep=keep, method=method.value, fold=fold.value, groups=groups,
+        finetune_epochs=finetune_epochs, distill=distill, lr=lr, samples=samples, batch_size=batch_size, seed=seed,
+    )
+    from netgraph import save_reduced
+    from netgraph.report import print_report, staged_directory, write_report
+
+    print_report(report, stdout_console())
+    with staged_directory(out) as staging:
+        save_reduced(reduced, plan, staging)
+        write_report(report, staging, formats)
+    status(f"Reduced model written to {out} (plan.json, model.safetensors); report: {out / 'report.html'}")

@@ -1,0 +1,65 @@
+"""Choices and options shared by several commands (``str`` Enums, so Typer lists them)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+__all__ = ["Method", "Fold", "Format", "parse_formats", "ModelArg", "DataOpt", "WeightsOpt", "UnsafePickleOpt",
+           "SeedOpt", "SamplesOpt", "BatchSizeOpt"]
+
+
+class Method(str, Enum):
+    """Selection methods (kept in step with ``netgraph.available_methods()`` by a test)."""
+
+    activation = "activation"
+    dpp = "dpp"
+    dpp_sample = "dpp-sample"
+    embedding = "embedding"
+    magnitude = "magnitude"
+    random = "random"
+    sbm = "sbm"
+    submodular = "submodular"
+    summarize = "summarize"
+
+
+class Fold(str, Enum):
+    none = "none"
+    exact = "exact"
+    lstsq = "lstsq"
+
+
+class Format(str, Enum):
+    html = "html"
+    md = "md"
+    json = "json"
+
+
+def parse_formats(text: str) -> list[str]:
+    """``"html,md"`` → ``["html", "md"]``; an unknown name is bad input."""
+    from netgraph_cli.errors import BadInput
+
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    allowed = [f.value for f in Format]
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise BadInput(f"Unknown --format {', '.join(unknown) or repr(text)}; use a comma-separated list of {', '.join(allowed)}.")
+    return list(dict.fromkeys(names))
+
+
+ModelArg = Annotated[str, typer.Argument(
+    metavar="MODEL", help="zoo:NAME, a Hugging Face model folder, or package.module:factory.", show_default=False)]
+DataOpt = Annotated[Optional[str], typer.Option(
+    "--data", "-d", metavar="DATA",
+    help="zoo:NAME (digits, mnist5k, sentences), a .npy/.npz/.pt file, or a .txt file (one sentence a line). "
+         "Default for zoo models: their training data.")]
+WeightsOpt = Annotated[Optional[Path], typer.Option(
+    "--weights", "-w", help="Weights for a factory MODEL: .safetensors, or a .pt state dict.")]
+UnsafePickleOpt = Annotated[bool, typer.Option(
+    "--unsafe-pickle", help="Allow loading a pickled whole model (runs code from the file; only for files you trust).")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of every random choice; same seed, same numbers.")]
+SamplesOpt = Annotated[int, typer.Option("--samples", min=1, help="Calibration samples drawn from DATA.")]
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Samples per calibration batch.")]
