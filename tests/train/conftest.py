@@ -12,6 +12,12 @@ def small_mlp(hidden: int = 32, seed: int = 0) -> nn.Module:
 
 
 @pytest.fixture(scope="session")
+def make_mlp():
+    """Factory of small digits MLPs: ``make_mlp(hidden=32, seed=0)``."""
+    return small_mlp
+
+
+@pytest.fixture(scope="session")
 def digits():
     return load_dataset("digits")
 
@@ -21,8 +27,13 @@ def trained_state(digits):
     """Weights of a small digits MLP trained once per session (~1 s)."""
     from netgraph.train import finetune
 
-    model = small_mlp()
-    finetune(model, digits.train, epochs=15, lr=3e-3, batch_size=32)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = small_mlp()
+        finetune(model, digits.train, epochs=15, lr=3e-3, batch_size=32)
+    finally:
+        torch.set_num_threads(previous)
     return {k: v.clone() for k, v in model.state_dict().items()}
 
 
@@ -39,3 +50,12 @@ def tiny_dataset():
     X = torch.randn(40, 64, generator=generator)
     y = torch.randint(0, 10, (40,), generator=generator)
     return TensorDataset(X, y)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """These models are tiny: one intra-op thread is as fast, and far faster on a busy machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

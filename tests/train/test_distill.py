@@ -7,7 +7,6 @@ from netgraph.errors import InvalidParameterError
 from netgraph.train import distill
 from netgraph.zoo import accuracy, sentence_embeddings
 
-from conftest import small_mlp
 
 
 def _agreement(student, teacher, X):
@@ -15,8 +14,8 @@ def _agreement(student, teacher, X):
         return float((student(X).argmax(1) == teacher(X).argmax(1)).float().mean())
 
 
-def test_distill_classifier_with_labels(trained_mlp, digits):
-    student = small_mlp(hidden=16, seed=5)
+def test_distill_classifier_with_labels(trained_mlp, digits, make_mlp):
+    student = make_mlp(hidden=16, seed=5)
     before = accuracy(student, digits.test)
     history = distill(student, trained_mlp, digits.train, epochs=8, lr=1e-2, batch_size=32, val_data=digits.val)
     assert history.val_metric_name == "val_accuracy"
@@ -25,9 +24,9 @@ def test_distill_classifier_with_labels(trained_mlp, digits):
     assert not trained_mlp.training and all(p.grad is None for p in trained_mlp.parameters())
 
 
-def test_distill_without_labels_uses_soft_targets_only(trained_mlp, digits):
+def test_distill_without_labels_uses_soft_targets_only(trained_mlp, digits, make_mlp):
     unlabelled = TensorDataset(digits.train.tensors[0])
-    student = small_mlp(hidden=16, seed=6)
+    student = make_mlp(hidden=16, seed=6)
     teacher_weights = trained_mlp[0].weight.clone()
     history = distill(student, trained_mlp, unlabelled, epochs=8, lr=2e-2, temperature=2.0)
     assert history.train_loss[-1] < 0.3 * history.train_loss[0]
@@ -90,9 +89,9 @@ def test_teacher_student_output_mismatch(trained_mlp, digits):
 
 @pytest.mark.parametrize("kwargs, message", [({"objective": "l1"}, "'objective'"), ({"alpha": 1.5}, "'alpha'"),
                                              ({"temperature": 0}, "'temperature'")])
-def test_bad_distill_parameters(kwargs, message, trained_mlp, tiny_dataset):
+def test_bad_distill_parameters(kwargs, message, trained_mlp, tiny_dataset, make_mlp):
     with pytest.raises(InvalidParameterError, match=message):
-        distill(small_mlp(), trained_mlp, tiny_dataset, **kwargs)
+        distill(make_mlp(), trained_mlp, tiny_dataset, **kwargs)
 
 
 def test_distill_from_itself_starts_at_zero_loss(trained_mlp, digits):

@@ -8,7 +8,6 @@ from netgraph.errors import InvalidParameterError, TrainingError
 from netgraph.train import History, finetune
 from netgraph.zoo import accuracy
 
-from conftest import small_mlp
 
 
 def test_finetune_repairs_a_damaged_model(trained_mlp, digits):
@@ -29,14 +28,14 @@ def test_finetune_repairs_a_damaged_model(trained_mlp, digits):
     assert not trained_mlp.training  # mode restored
 
 
-def test_same_seed_gives_identical_weights(digits):
+def test_same_seed_gives_identical_weights(digits, make_mlp):
     states = []
     for _ in range(2):
-        model = small_mlp()
+        model = make_mlp()
         finetune(model, digits.train, epochs=1, seed=3)
         states.append(model.state_dict())
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
-    other = small_mlp()
+    other = make_mlp()
     finetune(other, digits.train, epochs=1, seed=4)
     assert not torch.equal(other[0].weight, states[0]["0.weight"])
 
@@ -59,8 +58,8 @@ def test_early_stopping_restores_the_best_epoch(trained_mlp, digits):
     assert accuracy(trained_mlp, digits.val) == pytest.approx(history.best_val_metric)
 
 
-def test_nan_loss_raises_and_keeps_last_good_weights(digits):
-    model = small_mlp()
+def test_nan_loss_raises_and_keeps_last_good_weights(digits, make_mlp):
+    model = make_mlp()
     calls = {"n": 0}
     steps_per_epoch = math.ceil(len(digits.train) / 64)
     epoch_end = {}
@@ -80,9 +79,9 @@ def test_nan_loss_raises_and_keeps_last_good_weights(digits):
     assert all(torch.equal(model.state_dict()[k], epoch_end[1][k]) for k in epoch_end[1])
 
 
-def test_callback_reports_steps_and_epochs(tiny_dataset):
+def test_callback_reports_steps_and_epochs(tiny_dataset, make_mlp):
     events = []
-    finetune(small_mlp(), tiny_dataset, epochs=2, batch_size=16, callback=events.append)
+    finetune(make_mlp(), tiny_dataset, epochs=2, batch_size=16, callback=events.append)
     steps = [e for e in events if e["event"] == "step"]
     epochs = [e for e in events if e["event"] == "epoch"]
     assert len(steps) == 6 and [e["step"] for e in steps] == list(range(1, 7))
@@ -108,14 +107,14 @@ def test_shape_mismatch_names_expected_and_actual(digits):
         finetune(lenet_like, digits.train, epochs=1)
 
 
-def test_labels_out_of_range_are_rejected(tiny_dataset):
+def test_labels_out_of_range_are_rejected(tiny_dataset, make_mlp):
     X, y = tiny_dataset.tensors
     bad = torch.utils.data.TensorDataset(X, y + 10)
     with pytest.raises(InvalidParameterError, match=r"labels must lie in \[0, 10\)"):
-        finetune(small_mlp(), bad, epochs=1)
+        finetune(make_mlp(), bad, epochs=1)
     floats = torch.utils.data.TensorDataset(X, y.float())
     with pytest.raises(InvalidParameterError, match="integers"):
-        finetune(small_mlp(), floats, epochs=1)
+        finetune(make_mlp(), floats, epochs=1)
 
 
 @pytest.mark.parametrize(
@@ -129,11 +128,11 @@ def test_labels_out_of_range_are_rejected(tiny_dataset):
         (None, {"patience": 0}, "'patience' parameter of finetune"),
     ],
 )
-def test_bad_arguments(data, kwargs, message, tiny_dataset):
+def test_bad_arguments(data, kwargs, message, tiny_dataset, make_mlp):
     with pytest.raises(InvalidParameterError, match=message):
-        finetune(small_mlp(), tiny_dataset if data is None else data, **kwargs)
+        finetune(make_mlp(), tiny_dataset if data is None else data, **kwargs)
 
 
-def test_unlabelled_data_needs_a_loss():
+def test_unlabelled_data_needs_a_loss(make_mlp):
     with pytest.raises(InvalidParameterError, match="labelled"):
-        finetune(small_mlp(), [torch.randn(8, 64)], epochs=1)
+        finetune(make_mlp(), [torch.randn(8, 64)], epochs=1)

@@ -25,7 +25,6 @@ def test_missing_package_names_the_pip_command(monkeypatch):
         text.minilm_path()
 
 
-@pytest.mark.slow
 def test_minilm_is_a_plain_bert_model_in_eval_mode(minilm):
     from transformers import BertModel
 
@@ -35,7 +34,6 @@ def test_minilm_is_a_plain_bert_model_in_eval_mode(minilm):
     assert "encoder.layer.0.intermediate.dense" in names and "encoder.layer.5.output.dense" in names
 
 
-@pytest.mark.slow
 def test_embeddings_are_unit_norm_and_semantic(minilm):
     model, tokenizer = minilm
     batch = text.encode_sentences(tokenizer, ["A man is eating food.", "A man eats a meal.", "The stock market fell."])
@@ -48,7 +46,6 @@ def test_embeddings_are_unit_norm_and_semantic(minilm):
     assert similarity[0, 1] > 0.7 > similarity[0, 2]
 
 
-@pytest.mark.slow
 def test_mean_cosine_of_a_model_with_itself_is_one(minilm):
     from netgraph.zoo import calibration_batches, load_dataset
 
