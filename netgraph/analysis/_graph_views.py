@@ -69,22 +69,47 @@ def group_profile(graph, group: str) -> tuple[np.ndarray, np.ndarray]:
     return rows, weights
 
 
-def sparse_profile(adjacency: sp.csr_array, nodes: slice, dimension: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Low-dimensional connectivity profile of a layer's nodes from edge magnitudes.
+def layer_rows(adjacency: sp.csr_array, nodes: slice) -> tuple[sp.csr_array, np.ndarray]:
+    """A layer's connectivity profile from edge magnitudes: rows of ``[Aᵀ | A]``.
 
-    A node's profile is its row of ``[Aᵀ | A]`` (who feeds it, whom it feeds), reduced by a
-    randomized truncated SVD; weights are the profile norms.
+    Who feeds a node and whom it feeds, restricted to the columns that are not empty (the
+    neighbouring layers), with the rows' norms as weights.
     """
+    rows = sp.csr_array(sp.hstack([adjacency[:, nodes].T, adjacency[nodes, :]], format="csr"))
+    used = np.unique(rows.indices)
+    rows = sp.csr_array(rows[:, used])
+    weights = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
+    return rows, weights
+
+
+# Above this many entries of X Xᵀ per node the exact sparse neighbour search gives way to
+# a truncated SVD (dense layers make X Xᵀ dense).
+_SPARSE_PRODUCT_PER_NODE = 2_000
+
+
+def layer_knn_graph(rows: sp.csr_array, n_neighbors: int, seed: int) -> sp.csr_array:
+    """Cosine kNN graph of a layer's profile rows: exact and sparse when cheap, SVD otherwise."""
+    from netgraph.select.algorithms.similarity_graph import (
+        knn_similarity_graph,
+        sparse_knn_similarity_graph,
+        sparse_product_size,
+    )
+
+    n = rows.shape[0]
+    if sparse_product_size(rows) <= _SPARSE_PRODUCT_PER_NODE * max(n, 1):
+        return sparse_knn_similarity_graph(rows, n_neighbors)
+    return knn_similarity_graph(reduce_rows(rows, PROFILE_DIMENSION, seed), n_neighbors)
+
+
+def reduce_rows(rows: sp.csr_array, dimension: int, seed: int) -> np.ndarray:
+    """Rows in at most ``dimension`` coordinates (randomized truncated SVD)."""
     from sklearn.decomposition import TruncatedSVD
 
-    rows = sp.hstack([adjacency[:, nodes].T, adjacency[nodes, :]], format="csr")
-    weights = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1)).ravel())
-    n_nodes = rows.shape[0]
-    dimension = min(dimension, n_nodes - 1, rows.shape[1] - 1)
+    n_nodes, n_columns = rows.shape
+    dimension = min(dimension, n_nodes - 1, n_columns - 1)
     if dimension < 1 or rows.nnz == 0:
-        return np.asarray(rows.todense()) if n_nodes * rows.shape[1] < 1e6 else np.zeros((n_nodes, 1)), weights
-    coordinates = TruncatedSVD(dimension, algorithm="randomized", n_iter=4, random_state=seed).fit_transform(rows)
-    return coordinates, weights
+        return np.asarray(rows.todense()).reshape(n_nodes, -1) if n_columns else np.zeros((n_nodes, 1))
+    return TruncatedSVD(dimension, algorithm="randomized", n_iter=3, random_state=seed).fit_transform(rows)
 
 
 def block_sums(matrix: sp.csr_array, labels: np.ndarray, n_blocks: int, *, dense: bool = True):

@@ -18,22 +18,23 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from netgraph.analysis._graph_views import (
-    PROFILE_DIMENSION,
     as_generator,
     block_sums,
     check_group,
     gaussian_block_log_likelihood,
     group_profile,
+    layer_knn_graph,
     layer_names,
+    layer_rows,
     layer_slices,
     pair_counts,
     seed_from,
-    sparse_profile,
 )
 from netgraph.errors import InvalidParameterError
-from netgraph.select.algorithms.similarity_graph import knn_similarity_graph, leiden_communities, modularity
+from netgraph.select.algorithms.similarity_graph import leiden_communities, modularity
 
 __all__ = ["SBMResult", "sbm_blocks"]
 
@@ -170,8 +171,9 @@ def sbm_blocks(
     pieces = []
     for name in layer_names(graph):
         nodes = slices[name]
-        coordinates, _ = sparse_profile(adjacency, nodes, PROFILE_DIMENSION, seed_from(generator))
-        pieces.append(knn_similarity_graph(coordinates, n_neighbors))
+        rows, _ = layer_rows(adjacency, nodes)
+        with threadpool_limits(1):
+            pieces.append(layer_knn_graph(rows, n_neighbors, seed_from(generator)))
     similarity = sp.csr_array(sp.block_diag(pieces, format="csr"))
     labels, quality = leiden_communities(similarity, resolution=resolution, seed=seed_from(generator))
     block_matrix, log_likelihood, bic, partition_modularity = _describe(similarity, labels)

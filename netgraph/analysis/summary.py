@@ -16,16 +16,18 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from netgraph.analysis._graph_views import (
     PROFILE_DIMENSION,
+    reduce_rows,
     as_generator,
     block_sums,
     layer_names,
+    layer_rows,
     layer_slices,
     normalise_rows,
     seed_from,
-    sparse_profile,
 )
 from netgraph.errors import InvalidParameterError
 
@@ -170,9 +172,16 @@ def summarize_graph(
                 points = normalise_rows(incoming)
                 weights = np.linalg.norm(incoming, axis=1) * np.linalg.norm(outgoing, axis=1)
             else:
-                coordinates, weights = sparse_profile(adjacency, nodes, PROFILE_DIMENSION, seed_from(generator))
-                points = normalise_rows(coordinates)
-            labels = _cluster(points, weights, count, seed_from(generator))
+                rows, weights = layer_rows(adjacency, nodes)
+                # Cosine geometry in a few SVD coordinates: k-means on sparse rows is slow.
+                scale = np.divide(1.0, weights, out=np.zeros_like(weights), where=weights > 0)
+                with threadpool_limits(1):
+                    # Small dense factorisations: BLAS threads cost more than they save.
+                    points = normalise_rows(
+                        reduce_rows(sp.csr_array(sp.diags(scale) @ rows), PROFILE_DIMENSION, seed_from(generator))
+                    )
+            with threadpool_limits(1):
+                labels = _cluster(points, weights, count, seed_from(generator))
             count = int(labels.max()) + 1
         supernode_of[nodes] = len(supernodes) + labels
         supernodes.extend((name, k) for k in range(count))
