@@ -17,6 +17,10 @@ from netgraph.graph.groups import UnitGroup, call_model, find_unit_groups
 __all__ = ["Calibration", "calibrate", "stream_statistics"]
 
 
+class _StopForward(Exception):
+    """Raised by a hook once every layer a pass needs has been seen, to skip the rest."""
+
+
 @dataclass
 class Calibration:
     """Statistics from one pass: ``units[group]`` (UnitStats), ``consumers[module]`` (ConsumerStats)."""
@@ -43,8 +47,9 @@ def _mask_of(batch: Any) -> torch.Tensor | None:
     return None
 
 
-def _check_finite(name: str, tensor: torch.Tensor) -> None:
-    if not torch.isfinite(tensor).all():
+def _check_finite(name: str, gram: np.ndarray) -> None:
+    # NaN and Inf propagate into the Gram matrix, so one check at the end covers every batch.
+    if not np.isfinite(gram).all():
         raise CalibrationError(
             f"Non-finite activations (NaN or Inf) reach {name!r} during calibration; "
             "check the model's weights and the calibration data."
@@ -59,6 +64,7 @@ def stream_statistics(
     reference: nn.Module | None = None,
     output_rows: dict[str, np.ndarray] | None = None,
     progress: Callable[[int], None] | None = None,
+    stop_when_done: bool = True,
 ) -> Calibration:
     """Accumulate unit and consumer statistics of ``groups`` over ``batches``.
 
@@ -73,13 +79,16 @@ def stream_statistics(
     state: dict[str, Any] = {"mask": None}
     targets: dict[str, torch.Tensor] = {}
     handles = []
+    seen: set[str] = set()
+    reference_seen: set[str] = set()
+    # With unit statistics all taken at consumer inputs, the rest of the forward is waste.
+    stop_early = stop_when_done
 
     def unit_hook(group: UnitGroup):
         consumer = group.consumers[0]
 
         def hook(module, args):
             samples = unit_samples(args[0], consumer, state["mask"])
-            _check_finite(group.name, samples)
             stats = calibration.units.setdefault(group.name, UnitStats.empty(group.size))
             stats.update(samples)
 
@@ -87,13 +96,15 @@ def stream_statistics(
 
     def consumer_hook(name: str):
         def hook(module, args):
+            seen.add(name)
             inputs = consumer_inputs(module, args[0], state["mask"])
-            _check_finite(name, inputs)
             target = targets.pop(name, None)
             if name not in calibration.consumers:
                 n_out = None if target is None else target.shape[1]
                 calibration.consumers[name] = ConsumerStats.empty(inputs.shape[1], n_out)
             calibration.consumers[name].update(inputs, target)
+            if stop_early and seen.issuperset(consumer_names):
+                raise _StopForward
 
         return hook
 
@@ -103,12 +114,20 @@ def stream_statistics(
         def hook(module, args, output):
             out = consumer_outputs(module, output, state["mask"])
             targets[name] = out if rows is None else out[:, rows]
+            reference_seen.add(name)
+            if stop_early and reference_seen.issuperset(consumer_names):
+                raise _StopForward
 
         return hook
 
     consumer_names = []
+    derived: list[UnitGroup] = []
     for group in groups:
-        handles.append(modules[group.consumers[0].module].register_forward_pre_hook(unit_hook(group)))
+        first = group.consumers[0]
+        if first.kind == "linear" and first.columns.shape[1] == 1:
+            derived.append(group)  # its unit statistics are a block of the consumer's Gram
+        else:
+            handles.append(modules[first.module].register_forward_pre_hook(unit_hook(group)))
         for consumer in group.consumers:
             if consumer.module not in consumer_names:
                 consumer_names.append(consumer.module)
@@ -123,7 +142,9 @@ def stream_statistics(
             for batch in batches:
                 state["mask"] = _mask_of(batch)
                 if reference is not None:
+                    reference_seen.clear()
                     _call(reference, batch)
+                seen.clear()
                 _call(model, batch)
                 calibration.n_batches += 1
                 if progress is not None:
@@ -132,8 +153,17 @@ def stream_statistics(
         for handle in handles:
             handle.remove()
         model.train(was_training)
+    for group in derived:
+        consumer = calibration.consumers.get(group.consumers[0].module)
+        if consumer is not None:
+            index = group.consumers[0].columns[:, 0]
+            calibration.units[group.name] = UnitStats(
+                consumer.count, consumer.gram[-1, index].copy(), consumer.gram[np.ix_(index, index)].copy()
+            )
     if calibration.n_batches == 0:
         raise CalibrationError("Calibration data is empty: give at least one batch of model inputs.")
+    for name, stats in {**calibration.units, **calibration.consumers}.items():
+        _check_finite(name, stats.gram)
     missing = [g.name for g in groups if g.name not in calibration.units]
     if missing:
         raise CalibrationError(f"Calibration never reached the unit groups {missing}; are the batches model inputs?")
@@ -143,6 +173,8 @@ def stream_statistics(
 def _call(model: nn.Module, batch: Any) -> Any:
     try:
         return call_model(model, batch)
+    except _StopForward:
+        return None
     except CalibrationError:
         raise
     except (RuntimeError, TypeError, ValueError, IndexError) as error:

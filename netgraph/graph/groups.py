@@ -204,7 +204,7 @@ def find_unit_groups(model: nn.Module, example_inputs: Any) -> list[UnitGroup]:
             if group is not None:
                 groups.append(group)
         groups.sort(key=lambda g: order.get(g.name, 0))
-        _check_homogeneity(model, example_inputs, groups)
+        _check_homogeneity(model, _first_rows(example_inputs, 4), groups)
         return groups
     finally:
         model.train(was_training)
@@ -279,6 +279,17 @@ def _activation_name(operations: list[str]) -> str:
             if key in op:
                 return name
     return "identity"
+
+
+def _first_rows(inputs: Any, n: int) -> Any:
+    """The first ``n`` samples of a batch (a few samples suffice to check homogeneity)."""
+    if isinstance(inputs, torch.Tensor):
+        return inputs[:n] if inputs.dim() > 0 else inputs
+    if isinstance(inputs, dict):
+        return {k: _first_rows(v, n) for k, v in inputs.items()}
+    if isinstance(inputs, (tuple, list)):
+        return type(inputs)(_first_rows(v, n) for v in inputs)
+    return inputs
 
 
 def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitGroup]) -> None:

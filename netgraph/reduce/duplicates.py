@@ -7,29 +7,32 @@ import numpy as np
 __all__ = ["exact_duplicates"]
 
 
-def exact_duplicates(incoming: np.ndarray, homogeneous: bool, *, decimals: int = 7) -> np.ndarray:
+def exact_duplicates(incoming: np.ndarray, homogeneous: bool, *, tolerance: float = 1e-5, chunk: int = 1024) -> np.ndarray:
     """Map each unit to the first unit it exactly duplicates (itself when unique).
 
     Units duplicate each other when their effective incoming rows (weights + bias, with
     BatchNorm folded) are equal, or, on a positively homogeneous path, positively
-    proportional: then ``h_p = lambda h_k`` on every input. Rows are compared after
-    normalisation and rounding, which is O(n) and immune to float noise far below the
-    rounding step. All-zero rows are left alone (they are dead, not duplicates).
+    proportional: then ``h_p = lambda h_k`` on every input. Rows are compared by the
+    distance of their unit-normalised forms (and, off homogeneous paths, their norms), in
+    chunks so memory stays O(chunk × n). All-zero rows are left alone (dead, not duplicates).
     """
+    n = incoming.shape[0]
     norms = np.linalg.norm(incoming, axis=1)
-    representative = np.arange(incoming.shape[0])
-    seen: dict[bytes, int] = {}
-    for unit in range(incoming.shape[0]):
-        if norms[unit] == 0:
-            continue
-        row = incoming[unit] / norms[unit] if homogeneous else incoming[unit]
-        key = np.round(row, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-        if not homogeneous:
-            key = np.round(row / max(np.abs(row).max(), 1e-30), decimals) + 0.0
-            key = np.append(key, np.round(np.abs(row).max(), decimals))
-        digest = key.tobytes()
-        if digest in seen:
-            representative[unit] = seen[digest]
-        else:
-            seen[digest] = unit
+    alive = norms > 0
+    directions = np.zeros_like(incoming, dtype=np.float64)
+    directions[alive] = incoming[alive] / norms[alive, None]
+    representative = np.arange(n)
+    threshold = 1.0 - tolerance**2 / 2  # |a - b| < tol  <=>  cos > 1 - tol²/2 for unit vectors
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        cosine = directions[start:stop] @ directions.T
+        for offset, row in enumerate(cosine):
+            unit = start + offset
+            if not alive[unit]:
+                continue
+            matches = np.flatnonzero(row[:unit] > threshold)
+            if not homogeneous:
+                matches = matches[np.abs(norms[matches] - norms[unit]) <= tolerance * norms[unit]]
+            if matches.size:
+                representative[unit] = representative[matches[0]]
     return representative

@@ -88,8 +88,9 @@ def fold_consumer(
     kept_columns = np.sort(columns[kept].reshape(-1))
     n_kept_channels = kept.size if isinstance(module, (nn.Conv1d, nn.Conv2d)) else kept_columns.size
 
+    targets = _targets(stats, weight, bias) if stats is not None else None
     if fold == "lstsq" and stats is not None:
-        new_weight, new_bias = _refit(weight, bias, kept_columns, stats, ridge)
+        new_weight, new_bias = _refit(bias, kept_columns, stats, targets[0], ridge)
     else:
         new_weight = weight.copy()
         new_bias = None if bias is None else bias.copy()
@@ -109,7 +110,7 @@ def fold_consumer(
 
     error = None
     if stats is not None:
-        error = output_error(stats, weight, bias, kept_columns, new_weight, new_bias)
+        error = output_error(stats, targets, kept_columns, new_weight, new_bias)
     return ConsumerUpdate(
         weight=_shape_back(module, torch.from_numpy(new_weight), n_kept_channels),
         bias=None if new_bias is None else torch.from_numpy(new_bias).to(module.bias.dtype),
@@ -126,8 +127,7 @@ def _targets(stats: ConsumerStats, weight: np.ndarray, bias: np.ndarray | None) 
     return cross, float(np.sum(full * cross)), cross[-1]
 
 
-def _refit(weight, bias, kept_columns, stats: ConsumerStats, ridge: float):
-    cross, _, _ = _targets(stats, weight, bias)
+def _refit(bias, kept_columns, stats: ConsumerStats, cross: np.ndarray, ridge: float):
     rows = np.concatenate([kept_columns, [stats.gram.shape[0] - 1]]) if bias is not None else kept_columns
     gram = stats.gram[np.ix_(rows, rows)]
     diagonal = np.diag(gram)[: kept_columns.size]
@@ -149,10 +149,11 @@ def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
 
 
-def output_error(stats: ConsumerStats, weight, bias, kept_columns, new_weight, new_bias) -> float:
+def output_error(stats: ConsumerStats, targets, kept_columns, new_weight, new_bias) -> float:
     """Relative squared error of the consumer's output on calibration data:
-    ||Ŷ - Y||² / ||Y - mean(Y)||², computed from the Gram statistics alone."""
-    cross, target_sq, target_sum = _targets(stats, weight, bias)
+    ||Ŷ - Y||² / ||Y - mean(Y)||², computed from the Gram statistics alone.
+    ``targets`` is ``(P~ᵀY, ΣY², ΣY)`` as returned by ``_targets``."""
+    cross, target_sq, target_sum = targets
     rows = np.concatenate([kept_columns, [stats.gram.shape[0] - 1]])
     coefficients = np.concatenate(
         [new_weight.T, (new_bias if new_bias is not None else np.zeros(new_weight.shape[0]))[None, :]], axis=0

@@ -19,7 +19,12 @@ def unit_reconstruction_error(covariance: np.ndarray, kept: np.ndarray, ridge: f
     s_kk = covariance[np.ix_(kept, kept)]
     s_kd = covariance[np.ix_(kept, dropped)]
     penalty = ridge * max(float(np.trace(s_kk)) / max(kept.size, 1), 1e-30)
-    solved = np.linalg.lstsq(s_kk + penalty * np.eye(kept.size), s_kd, rcond=None)[0]
+    regularised = s_kk + penalty * np.eye(kept.size)
+    try:
+        factor = np.linalg.cholesky(regularised)
+        solved = np.linalg.solve(factor.T, np.linalg.solve(factor, s_kd))
+    except np.linalg.LinAlgError:
+        solved = np.linalg.lstsq(regularised, s_kd, rcond=None)[0]
     residual = float(np.trace(covariance[np.ix_(dropped, dropped)]) - np.sum(s_kd * solved))
     return max(residual, 0.0) / total
 
@@ -30,7 +35,9 @@ def svd_error_curve(covariance: np.ndarray) -> np.ndarray:
     No choice of k units can reconstruct the units better than the rank-k SVD does, so
     error[k] is the floor every method is compared with.
     """
-    eigenvalues = np.clip(np.linalg.eigvalsh(covariance)[::-1], 0.0, None)
+    # float32 is ample for a ratio of eigenvalue sums and several times faster on big groups.
+    eigenvalues = np.linalg.eigvalsh(covariance.astype(np.float32)).astype(np.float64)
+    eigenvalues = np.clip(eigenvalues[::-1], 0.0, None)
     total = eigenvalues.sum()
     if total <= 0:
         return np.zeros(eigenvalues.size + 1)

@@ -1,0 +1,121 @@
+"""Shared fixtures: tiny models of every architecture family netgraph must handle."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from torch import nn
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class TinyCNN(nn.Module):
+    """conv-BN-ReLU ×2 with max pooling and a Flatten into a Linear head."""
+
+    def __init__(self, channels: tuple[int, int] = (6, 8)):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, channels[0], 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(channels[0])
+        self.conv2 = nn.Conv2d(channels[0], channels[1], 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(channels[1])
+        self.fc = nn.Linear(channels[1] * 2 * 2, 5)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.bn1(self.conv1(x))), 2)
+        x = nn.functional.max_pool2d(torch.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(x.flatten(1))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, channels: int, out_channels: int | None = None):
+        super().__init__()
+        out_channels = out_channels or channels
+        self.conv1 = nn.Conv2d(channels, out_channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.downsample = None
+        if out_channels != channels:
+            self.downsample = nn.Sequential(nn.Conv2d(channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels))
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(out)) + identity)
+
+
+class TinyResNet(nn.Module):
+    """A stem, two residual blocks (one with a 1×1 downsample), global pooling, a head."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.layer1 = nn.Sequential(BasicBlock(8), BasicBlock(8, 12))
+        self.fc = nn.Linear(12, 4)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = self.layer1(x)
+        return self.fc(x.mean((2, 3)))
+
+
+def randomise_batchnorm(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give BatchNorm layers non-trivial running statistics and affine parameters."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                n = module.num_features
+                module.running_mean.copy_(torch.rand(n, generator=generator) - 0.5)
+                module.running_var.copy_(torch.rand(n, generator=generator) * 1.5 + 0.5)
+                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
+                module.bias.copy_(torch.rand(n, generator=generator) * 0.4 - 0.2)
+    return model
+
+
+@pytest.fixture
+def tiny_mlp() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Linear(10, 24), nn.ReLU(), nn.Linear(24, 16), nn.ReLU(), nn.Linear(16, 3)
+    ).eval()
+
+
+@pytest.fixture
+def tiny_cnn() -> nn.Module:
+    torch.manual_seed(0)
+    return randomise_batchnorm(TinyCNN()).eval()
+
+
+@pytest.fixture
+def tiny_resnet() -> nn.Module:
+    torch.manual_seed(0)
+    return randomise_batchnorm(TinyResNet()).eval()
+
+
+@pytest.fixture
+def mlp_batches() -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    return [torch.randn(32, 10, generator=generator) for _ in range(6)]
+
+
+@pytest.fixture
+def image_batches() -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    return [torch.randn(16, 1, 8, 8, generator=generator) for _ in range(6)]
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """all-MiniLM-L6-v2 and a few encoded sentence batches (offline)."""
+    from netgraph import zoo
+
+    model = zoo.load_model("minilm")
+    tokenizer = zoo.load_tokenizer()
+    sentences = list(zoo.load_dataset("sentences").train[:96])
+    batches = [zoo.encode_sentences(tokenizer, sentences[i : i + 32]) for i in range(0, 96, 32)]
+    return model, batches
