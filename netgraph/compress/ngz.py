@@ -28,8 +28,9 @@ when the model was factorized, so loading rebuilds that structure first. Every
 "encoding", ...}``; a *stream* is ``{"offset", "bytes", "bits", "coding"}`` with offset
 relative to the payload start and ``coding`` one of
 
-* ``"huffman"``: canonical Huffman code, MSB-first; ``"table"`` lists
-  ``[symbol, code length]`` pairs (canonical codes follow from the lengths);
+* ``"huffman"``: canonical Huffman code, MSB-first; ``"lengths"[s]`` is the code
+  length of symbol ``s`` (0: absent). Codes follow from the lengths: symbols sorted by
+  (length, symbol) get consecutive codes, shifted left when the length grows;
 * ``"fixed"``: ``"width"`` bits per symbol, MSB-first;
 * ``"raw"``: little-endian array of ``"dtype"``.
 
@@ -40,7 +41,8 @@ Encodings (chosen per tensor; compressible = float32 weight of a Linear/Conv lay
     non-weight floats; integer buffers as they are). Biases, BatchNorm, dense weights.
 ``sparse-codebook``
     At least half zero and at most 256 distinct nonzero values. ``"codebook"``: the
-    distinct nonzero values (JSON numbers, exact float32). Nonzeros in row-major order
+    distinct nonzero values, ascending, as base64 of little-endian float32 (exact and
+    4× shorter than decimal text). Nonzeros in row-major order
     become *entries*: a ``"gaps"`` stream (zeros skipped before the entry, at most
     ``2**index_bits - 1``) and a ``"values"`` stream (codebook index). A longer run of
     zeros inserts *filler* entries (gap ``2**index_bits - 1``, value symbol
@@ -56,6 +58,7 @@ A weight is "zero" when its float32 bits are all zero, so ``-0.0`` survives as a
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import json
@@ -111,7 +114,10 @@ class _Payload:
         if huffman:
             code = CanonicalCode.from_symbols(symbols)
             data, bits = code.encode(symbols)
-            return self.add(data, bits, coding="huffman", table=code.table())
+            lengths = [0] * (max(code.lengths) + 1)
+            for symbol, length in code.lengths.items():
+                lengths[symbol] = length
+            return self.add(data, bits, coding="huffman", lengths=lengths)
         data, bits = pack_fixed_width(symbols, width)
         return self.add(data, bits, coding="fixed", width=width)
 
@@ -172,7 +178,7 @@ def _encode_weight(name: str, tensor: torch.Tensor, payload: _Payload, huffman: 
         codebook_bits = distinct[np.argsort(distinct.view(np.float32), kind="stable")]
         codebook = codebook_bits.view(np.float32)
         lookup = {int(b): i for i, b in enumerate(codebook_bits.tolist())}
-        entry["codebook"] = [float(v) for v in codebook]
+        entry["codebook"] = base64.b64encode(codebook.astype("<f4").tobytes()).decode("ascii")
         if sparse:
             entry_gaps, owner, positions = _sparse_entries(bits, index_bits)
             symbol_of_nonzero = np.array([lookup[int(b)] for b in bits[positions].tolist()], dtype=np.int64)
@@ -282,7 +288,7 @@ def _read_stream(payload: bytes, stream: Mapping, count: int) -> np.ndarray | by
     data = payload[start : start + length]
     coding = stream["coding"]
     if coding == "huffman":
-        code = CanonicalCode({int(s): int(n) for s, n in stream["table"]})
+        code = CanonicalCode({s: int(n) for s, n in enumerate(stream["lengths"]) if int(n) > 0})
         return code.decode(data, count)
     if coding == "fixed":
         return unpack_fixed_width(data, count, int(stream["width"]))
@@ -314,7 +320,7 @@ def _decode_entry(entry: Mapping, payload: bytes) -> torch.Tensor:
         stream = entry["data"]
         tensor = _raw_tensor(_read_stream(payload, stream, count), stream["dtype"], count)
         return tensor.to(source).reshape(shape)
-    codebook = np.array(entry.get("codebook", []), dtype=np.float32)
+    codebook = np.frombuffer(base64.b64decode(entry.get("codebook", ""), validate=True), dtype="<f4").astype(np.float32)
     if encoding == "dense-codebook":
         symbols = _read_stream(payload, entry["values"], count)
         if symbols.size and (symbols.min() < 0 or symbols.max() >= codebook.size):

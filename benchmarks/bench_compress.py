@@ -1,0 +1,219 @@
+"""Deep Compression and low-rank factorization on the zoo's LeNet-300-100 and digits CNN.
+
+Run: ``python -m benchmarks.bench_compress`` (about 1-2 minutes on 2 CPU cores).
+
+Stages, each measured as test accuracy and bytes of the model written as ``.ngz``:
+
+* original (dense float32 bytes of the state dict),
+* pruning alone (magnitude pruning, then fine-tuning with masks kept),
+* + weight sharing (k-means, then centroid fine-tuning), fixed-width streams,
+* + Huffman coding (the ``.ngz`` file Deep Compression would ship),
+* low-rank alone (whitened SVD / Tucker-2, global budget, then fine-tuning).
+
+Anchor: Han et al. (2016) report LeNet-300-100 40× smaller with no accuracy loss
+(pruning to 8 % of the weights, 6-bit weights, 5-bit indices, Huffman). Target here:
+≥ 40× within 1 point of the original accuracy. Results go to
+``benchmarks/results/compress.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from netgraph import zoo
+from netgraph.compress import (
+    decode_ngz,
+    encode_ngz,
+    finetune,
+    lowrank_factorize,
+    prune_magnitude,
+    quantize_weights,
+)
+from netgraph.compress.quantize import WeightSharing
+
+SEED = 0
+RESULTS = Path(__file__).parent / "results" / "compress.json"
+
+# Per-layer settings in the spirit of the paper: the small output layer is pruned less,
+# convolutions less than fully connected layers; 6-8-bit conv / 4-6-bit FC weights
+# (the paper: 8-bit conv, 5-bit FC for AlexNet; 6-bit for LeNet-300-100).
+CONFIGS = {
+    "lenet-300-100": {
+        "prune": {"fc1": 0.92, "fc2": 0.91, "fc3": 0.74},
+        "bits": {"fc1": 4, "fc2": 4, "fc3": 6},
+        "lowrank": 0.2,
+        "lowrank_layers": None,
+        "prune_epochs": 8,
+        "quantize_epochs": 4,
+        "lowrank_epochs": 5,
+        "lr": 1e-3,
+    },
+    "cnn-digits": {
+        "prune": {"conv1": 0.3, "conv2": 0.75, "fc": 0.6},
+        "bits": {"conv1": 8, "conv2": 6, "fc": 6},
+        "lowrank": 0.35,
+        # conv1 (1 input channel, 288 weights) only loses accuracy when factorized
+        "lowrank_layers": ["conv2", "fc"],
+        "prune_epochs": 8,
+        "quantize_epochs": 4,
+        "lowrank_epochs": 5,
+        "lr": 1e-3,
+    },
+}
+
+
+def _loader(dataset, seed: int) -> DataLoader:
+    return DataLoader(dataset, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(seed))
+
+
+def _dense_bytes(model: torch.nn.Module) -> int:
+    return sum(t.numel() * 4 for t in model.state_dict().values() if torch.is_floating_point(t))
+
+
+def _quantize_per_layer(model, bits: dict[str, int]) -> WeightSharing:
+    sharing = WeightSharing(bits=max(bits.values()))
+    for layer, layer_bits in bits.items():
+        sharing.layers.update(quantize_weights(model, layer_bits, layers=[layer]).layers)
+    return sharing
+
+
+def _check_exact(model, data: bytes) -> bool:
+    decoded, _ = decode_ngz(data)
+    return all(
+        torch.equal(decoded[k].view(torch.int32), v.view(torch.int32)) if v.dtype == torch.float32 else torch.equal(decoded[k], v)
+        for k, v in model.state_dict().items()
+    )
+
+
+def run_model(name: str) -> list[dict]:
+    config = CONFIGS[name]
+    recipe = zoo.RECIPES[name]
+    splits = zoo.load_dataset(recipe.dataset, as_images=recipe.as_images)
+    original = zoo.load_model(name).eval()
+    base_accuracy = zoo.accuracy(original, splits.test)
+    base_bytes = _dense_bytes(original)
+    rows = [{"model": name, "stage": "original", "bytes": base_bytes, "ratio": 1.0, "accuracy": base_accuracy}]
+
+    def row(stage: str, model, data: bytes, seconds: float, **extra) -> dict:
+        model.eval()
+        return {
+            "model": name,
+            "stage": stage,
+            "bytes": len(data),
+            "ratio": base_bytes / len(data),
+            "accuracy": zoo.accuracy(model, splits.test),
+            "bit_exact": _check_exact(model, data),
+            "seconds": round(seconds, 2),
+            **extra,
+        }
+
+    # Pruning, then fine-tuning with the masks kept.
+    torch.manual_seed(SEED)
+    start = time.perf_counter()
+    model = zoo.load_model(name)
+    masks = prune_magnitude(model, config["prune"])
+    one_shot = zoo.accuracy(model.eval(), splits.test)
+    finetune(model, _loader(splits.train, SEED), epochs=config["prune_epochs"], lr=config["lr"], masks=masks)
+    sparsity = {k: round(v, 4) for k, v in masks.sparsity().items()}
+    rows.append(row("pruned", model, encode_ngz(model, huffman=False), time.perf_counter() - start,
+                    accuracy_before_finetune=one_shot, sparsity=sparsity, finetune_epochs=config["prune_epochs"]))
+
+    # Weight sharing, then centroid fine-tuning.
+    start = time.perf_counter()
+    sharing = _quantize_per_layer(model, config["bits"])
+    one_shot = zoo.accuracy(model.eval(), splits.test)
+    finetune(model, _loader(splits.train, SEED + 1), epochs=config["quantize_epochs"], lr=config["lr"] / 10,
+             sharing=sharing, masks=masks)
+    rows.append(row("pruned+quantized", model, encode_ngz(model, huffman=False), time.perf_counter() - start,
+                    accuracy_before_finetune=one_shot, bits=config["bits"], finetune_epochs=config["quantize_epochs"]))
+    start = time.perf_counter()
+    rows.append(row("pruned+quantized+huffman (.ngz)", model, encode_ngz(model, huffman=True),
+                    time.perf_counter() - start))
+
+    # Low-rank alone: whitened SVD / Tucker-2 with a global budget, then fine-tuning.
+    torch.manual_seed(SEED)
+    start = time.perf_counter()
+    calibration = splits.train.tensors[0][:1024]
+    result = lowrank_factorize(
+        zoo.load_model(name), ratio=config["lowrank"], calibration=calibration, scope="global",
+        layers=config["lowrank_layers"],
+    )
+    factorized = result.model
+    one_shot = zoo.accuracy(factorized.eval(), splits.test)
+    finetune(factorized, _loader(splits.train, SEED + 2), epochs=config["lowrank_epochs"], lr=config["lr"])
+    ranks = {layer.name: layer.ranks for layer in result.layers if layer.method != "skipped"}
+    rows.append(row("lowrank", factorized, encode_ngz(factorized, huffman=False), time.perf_counter() - start,
+                    accuracy_before_finetune=one_shot, ratio_of_weights=config["lowrank"], ranks=ranks,
+                    finetune_epochs=config["lowrank_epochs"]))
+    return rows
+
+
+def _print(rows: list[dict]) -> None:
+    print(f"{'model':<15} {'stage':<33} {'bytes':>10} {'smaller':>8} {'accuracy':>9} {'one-shot':>9}")
+    for r in rows:
+        one_shot = r.get("accuracy_before_finetune")
+        print(
+            f"{r['model']:<15} {r['stage']:<33} {r['bytes']:>10,} {r['ratio']:>7.1f}× {100 * r['accuracy']:>8.2f}%"
+            f" {'' if one_shot is None else f'{100 * one_shot:8.2f}%':>9}"
+        )
+
+
+def main() -> None:
+    torch.manual_seed(SEED)
+    np.random.seed(SEED)
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    start = time.perf_counter()
+    rows = []
+    for name in CONFIGS:
+        rows += run_model(name)
+    _print(rows)
+    lenet = {r["stage"]: r for r in rows if r["model"] == "lenet-300-100"}
+    final = lenet["pruned+quantized+huffman (.ngz)"]
+    target = {
+        "ratio": final["ratio"],
+        "accuracy_drop_points": 100 * (lenet["original"]["accuracy"] - final["accuracy"]),
+        "met": final["ratio"] >= 40 and 100 * (lenet["original"]["accuracy"] - final["accuracy"]) <= 1.0,
+    }
+    print(f"LeNet-300-100 target (>= 40x within 1 point): {target}")
+    import safetensors
+    import scipy
+
+    document = {
+        "benchmark": "compress",
+        "command": "python -m benchmarks.bench_compress",
+        "seed": SEED,
+        "configs": CONFIGS,
+        "rows": rows,
+        "lenet_target": target,
+        "seconds": round(time.perf_counter() - start, 1),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+        },
+        "versions": {
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+            "safetensors": safetensors.__version__,
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    temporary = RESULTS.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(document, indent=2))
+    os.replace(temporary, RESULTS)
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
