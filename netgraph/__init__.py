@@ -21,6 +21,20 @@ from netgraph.select import Selection, available_methods
 
 __version__ = "0.1.0"
 
+# Submodules and functions with heavier imports load on first use, keeping `import netgraph` light.
+_LAZY_MODULES = {"analysis", "compress", "report", "train", "viz", "zoo"}
+_LAZY_FUNCTIONS = {"finetune": "netgraph.train", "distill": "netgraph.train"}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"netgraph.{name}")
+    if name in _LAZY_FUNCTIONS:
+        return getattr(importlib.import_module(_LAZY_FUNCTIONS[name]), name)
+    raise AttributeError(f"module 'netgraph' has no attribute {name!r}")
+
 __all__ = [
     "Calibration",
     "CalibrationError",
@@ -40,6 +54,8 @@ __all__ = [
     "apply_plan",
     "available_methods",
     "calibrate",
+    "distill",
+    "finetune",
     "find_unit_groups",
     "load_reduced",
     "plan_reduction",

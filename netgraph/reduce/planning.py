@@ -21,6 +21,7 @@ from netgraph.errors import InvalidParameterError, PlanError
 from netgraph.graph.groups import UnitGroup, find_unit_groups
 from netgraph.graph.weights import incoming_weights, outgoing_weights
 from netgraph.reduce.apply import apply_group
+from netgraph.reduce.budget import allocate_global_budget
 from netgraph.reduce.duplicates import exact_duplicates
 from netgraph.reduce.fold import FOLDS, fold_consumer, merge_scales
 from netgraph.reduce.metrics import svd_bound, unit_reconstruction_error
@@ -110,6 +111,7 @@ def plan_reduction(
     random_state: int | None = None,
     *,
     method_params: dict[str, Any] | None = None,
+    budget: str = "group",
     ridge: float = 1e-6,
     progress: Progress | None = None,
 ) -> ReductionPlan:
@@ -127,8 +129,11 @@ def plan_reduction(
         A registered selection method (``netgraph.select.available_methods()``).
     fold : {"none", "exact", "lstsq"}
         How dropped units are compensated (see ``netgraph.reduce.fold``).
-    calibration : iterable of batches, optional
+    calibration : iterable of batches, or a Calibration, optional
         Model inputs for statistics; required by ``fold="lstsq"`` and data-driven methods.
+        A :class:`~netgraph.calibrate.Calibration` from :func:`~netgraph.calibrate` is
+        used as is (its statistics describe the original network, so ``sequential`` is
+        ignored: refitting against the reduced network needs the batches themselves).
     groups : regex or list of names, optional
         Which groups to reduce (default: every foldable group).
     sequential : bool
@@ -137,6 +142,10 @@ def plan_reduction(
         otherwise one pass collects statistics of the original network for all groups.
     random_state : int, optional
         Seed of every random choice.
+    budget : {"group", "global"}
+        ``"group"`` keeps ``keep`` of every group; ``"global"`` keeps ``keep`` of all units
+        together and shares them across groups by their measured error curves
+        (``netgraph.reduce.budget``; needs calibration and a float ``keep``).
 
     Returns
     -------
@@ -158,16 +167,26 @@ def plan_reduction(
     select = get_method(method)
     if not isinstance(sequential, bool):
         raise InvalidParameterError.expected("sequential", OWNER, "a bool", sequential)
+    if budget not in ("group", "global"):
+        raise InvalidParameterError.expected("budget", OWNER, "'group' or 'global'", budget)
+    if budget == "global" and (calibration is None or isinstance(keep, Mapping)):
+        raise InvalidParameterError(
+            f"budget='global' of {OWNER} needs calibration data and a single float keep; "
+            "pass calibration=batches and keep=<fraction>."
+        )
     if not (isinstance(ridge, (int, float)) and ridge >= 0):
         raise InvalidParameterError.expected("ridge", OWNER, "a non-negative float", ridge)
-    batches = None if calibration is None else list(calibration)
+    precomputed = calibration if isinstance(calibration, Calibration) else None
+    if precomputed is not None:
+        sequential = False
+    batches = None if calibration is None or precomputed is not None else list(calibration)
     if batches is not None and not batches:
         raise InvalidParameterError(f"The 'calibration' data of {OWNER} is empty; give at least one batch or None.")
-    if batches is None and fold == "lstsq":
+    if batches is None and precomputed is None and fold == "lstsq":
         raise InvalidParameterError(
             f"fold='lstsq' of {OWNER} needs calibration data; pass calibration=batches or use fold='exact' (data-free)."
         )
-    if batches is None and method_needs_data(method):
+    if batches is None and precomputed is None and method_needs_data(method):
         raise InvalidParameterError(f"method={method!r} of {OWNER} needs calibration data; pass calibration=batches.")
     check_finite_weights(model)
     generator = np.random.default_rng(random_state)
@@ -179,9 +198,20 @@ def plan_reduction(
 
     original = model.eval()
     current = copy.deepcopy(model).eval()
-    shared: Calibration | None = None
-    if batches is not None and not sequential:
+    shared: Calibration | None = precomputed
+    if precomputed is not None:
+        missing = [g.name for g in chosen if g.name not in precomputed.units]
+        if missing:
+            raise InvalidParameterError(
+                f"The Calibration given to {OWNER} has no statistics for groups {missing}; "
+                "calibrate with the same groups (or pass the batches)."
+            )
+    elif batches is not None and (not sequential or budget == "global"):
         shared = stream_statistics(original, batches, chosen)
+    if budget == "global":
+        fractions = allocate_global_budget(original, chosen, shared, fractions[chosen[0].name], ridge=ridge)
+    if sequential:
+        shared = None
     calibrated = time.perf_counter()
 
     tensors: dict[str, torch.Tensor] = {}
@@ -213,13 +243,17 @@ def plan_reduction(
         fold=fold,
         parameters={
             "keep": dict(keep) if isinstance(keep, Mapping) else keep,
+            "budget": budget,
+            "keep_per_group": fractions,
             "groups": groups,
             "skipped_groups": skipped,
             "method_params": dict(method_params or {}),
             "sequential": sequential,
             "random_state": random_state,
             "ridge": ridge,
-            "calibration_batches": 0 if batches is None else len(batches),
+            "calibration_batches": (
+                precomputed.n_batches if precomputed is not None else 0 if batches is None else len(batches)
+            ),
         },
         fingerprint={"architecture": architecture_fingerprint(model), "weights": weights_fingerprint(model)},
         tensors=tensors,

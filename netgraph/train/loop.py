@@ -112,8 +112,13 @@ def run_training(
     greater_is_better: bool = True,
     patience: int | None = None,
     callback: Callable[[dict], None] | None = None,
+    dropout: bool = True,
 ) -> History:
-    """Train ``model`` in place on ``batches``; ``compute_loss(model, inputs, targets)`` gives the loss."""
+    """Train ``model`` in place on ``batches``; ``compute_loss(model, inputs, targets)`` gives the loss.
+
+    ``dropout=False`` trains with every dropout switched off (BatchNorm still updates):
+    short recovery runs from a well-folded start are hurt by dropout noise.
+    """
     torch.manual_seed(seed)
     distributed, rank = _distributed()
     notify = callback if (callback is not None and rank == 0) else None
@@ -143,6 +148,8 @@ def run_training(
             last_good = _snapshot(model)
             batches.set_epoch(epoch)
             model.train()
+            if not dropout:
+                _disable_dropout(model)
             loss_sum, n_batches = 0.0, 0
             for batch in batches:
                 inputs, targets = split_batch(to_device(batch, device))
@@ -230,3 +237,12 @@ def clone_for_teacher(model: nn.Module) -> nn.Module:
     for parameter in teacher.parameters():
         parameter.requires_grad_(False)
     return teacher
+
+
+def _disable_dropout(model: nn.Module) -> None:
+    """Put dropout layers, and the modules that own them (attention reads its own flag), in
+    eval mode without touching their siblings (so BatchNorm keeps training)."""
+    for module in model.modules():
+        owns_dropout = any(isinstance(child, nn.modules.dropout._DropoutNd) for child in module.children())
+        if isinstance(module, nn.modules.dropout._DropoutNd) or owns_dropout:
+            module.training = False
