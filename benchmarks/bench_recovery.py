@@ -20,13 +20,14 @@ import argparse
 import copy
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from benchmarks.bench_reduce import tp_prune
-from benchmarks.common import RESULTS_DIR, SEED, fmt, machine_info, measure, target_row, write_json
+from benchmarks.common import RESULTS_DIR, SEED, fmt, machine_info, measure, read_json, target_row, write_json
 
 LENET_KEEPS = (0.5, 0.25, 0.1)
 EPOCHS = 5
@@ -193,11 +194,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--minilm-sentences", type=int, default=800, help="training sentences for distillation")
     parser.add_argument("--minilm-tp", action="store_true", help="also distill the Torch-Pruning start (~+2 min)")
     parser.add_argument("--output", default=None)
+    parser.add_argument("--merge", action="store_true", help="keep the other cases already in the output file")
     args = parser.parse_args(argv)
     torch.manual_seed(SEED)
     started = time.perf_counter()
     cases: dict[str, dict] = {}
     output = args.output or RESULTS_DIR / "recovery.json"
+    if args.merge and Path(output).exists():
+        cases.update(read_json(output).get("cases", {}))
     payload: dict[str, Any] = {"benchmark": "recovery", "machine": machine_info(), "seed": SEED, "cases": cases}
     for key in [k.strip() for k in args.cases.split(",") if k.strip()]:
         if key == "lenet":
