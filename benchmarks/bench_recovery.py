@@ -1,7 +1,7 @@
 """Recovery after reduction: fine-tuning and distillation from a one-shot reduced model.
 
-Run: ``python -m benchmarks.bench_recovery [--cases lenet,minilm] [--minilm-epochs 6]``
-(about 5-7 minutes on 2 CPU cores). Writes ``benchmarks/results/recovery.json`` and
+Run: ``python -m benchmarks.bench_recovery [--cases lenet,minilm] [--minilm-epochs 2] [--merge]``
+(about 5-8 minutes on 2 CPU cores). Writes ``benchmarks/results/recovery.json`` and
 ``recovery.png``.
 
 * LeNet-300-100 (mnist5k), keep 0.5 / 0.25 / 0.1: from netgraph ``activation`` + ``lstsq``
@@ -189,8 +189,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="lenet,minilm")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="LeNet fine-tune / distill epochs")
-    parser.add_argument("--minilm-epochs", type=int, default=6)
-    parser.add_argument("--minilm-lr", type=float, default=1e-4)
+    parser.add_argument("--minilm-epochs", type=int, default=2)
+    parser.add_argument("--minilm-lr", type=float, default=3e-4)
     parser.add_argument("--minilm-sentences", type=int, default=800, help="training sentences for distillation")
     parser.add_argument("--minilm-tp", action="store_true", help="also distill the Torch-Pruning start (~+2 min)")
     parser.add_argument("--output", default=None)
