@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-slow test-all bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/netgraph demo --out out/demo
 
+# The default run: every test not marked slow (a few minutes on 2 cores).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
+	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
+
+# Slow cases (MiniLM, full training) and the notebooks; CI runs these after `make test`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m slow tests
 	$(BIN)/python -m pytest -q --nbmake --nbmake-timeout=600 notebooks
 
-test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q -m "not slow" tests
+test-all: test test-slow
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all

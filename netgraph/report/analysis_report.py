@@ -203,6 +203,10 @@ def build_analysis_report(
         timings["calibrate_s"] = time.perf_counter() - mark
 
     total_steps = len(foldable) + 1
+    # One whole-model block model (sparse kNN similarity + Leiden) gives every group's blocks
+    # in a shared frame; per-group mixtures often settle on a single block for trained layers.
+    whole_blocks = sbm_blocks(graph, None, random_state=random_state) if foldable else None
+    block_of = {} if whole_blocks is None else dict(zip(whole_blocks.node_ids, whole_blocks.labels.tolist()))
     analyses = []
     for step, group in enumerate(foldable):
         if progress is not None:
@@ -211,7 +215,9 @@ def build_analysis_report(
         stats = calibration.units.get(group.name) if calibration is not None else None
         incoming, outgoing = graph.incoming(group.name), graph.outgoing(group.name)
         facts = redundancy(incoming, outgoing, stats, node_ids=graph.node_ids[graph.group_slice(group.name)])
-        blocks = sbm_blocks(graph, group.name, max_blocks=max_blocks, random_state=random_state)
+        group_nodes = graph.node_ids[graph.group_slice(group.name)]
+        _, labels = np.unique([block_of.get(node, -1) for node in group_nodes], return_inverse=True)
+        block_sizes = np.bincount(labels)
         exact_removable = sum(len(g) - 1 for g in facts.exact_duplicate_groups)
         near_removable = sum(len(g) - 1 for g in facts.duplicate_groups)
         entry: dict[str, Any] = {
@@ -224,12 +230,12 @@ def build_analysis_report(
             "effective_rank": facts.effective_rank,
             "effective_rank_ratio": None if facts.effective_rank is None else facts.effective_rank / group.size,
             "blocks": {
-                "method": blocks.method,
-                "n_blocks": blocks.n_blocks,
-                "block_sizes": blocks.block_sizes.tolist(),
-                "modularity": float(blocks.modularity),
-                "bic": float(blocks.bic),
-                "labels": blocks.labels.tolist(),
+                "method": whole_blocks.method,
+                "n_blocks": int(block_sizes.size),
+                "block_sizes": block_sizes.tolist(),
+                "modularity": float(whole_blocks.modularity),
+                "bic": float(whole_blocks.bic),
+                "labels": labels.tolist(),
             },
             "curve": None,
             "keep_for_error": None,

@@ -63,6 +63,9 @@ def _draw(figure, graph, membership, drawn, title: str, top_fraction: float) -> 
     import networkx as nx
 
     weights = sp.csr_array(membership.T @ abs(sp.csr_array(graph.adjacency)) @ membership).tocoo()
+    # Mean weight per pair of drawn nodes: summed weights would only say which blocks are big.
+    sizes_drawn = np.array([node["size"] for node in drawn], dtype=float)
+    weights.data = weights.data / (sizes_drawn[weights.row] * sizes_drawn[weights.col])
     network = nx.DiGraph()
     for index, node in enumerate(drawn):
         network.add_node(index, layer_index=node["layer_index"])
@@ -103,7 +106,7 @@ def _draw(figure, graph, membership, drawn, title: str, top_fraction: float) -> 
 
 
 def layered_graph_figure(graph, blocks: Mapping[str, np.ndarray] | None = None, *, max_units: int = 40,
-                         top_fraction: float = 0.2):
+                         top_fraction: float = 0.35):
     """Units by layer, edges by weight, coloured by SBM block; layers over ``max_units`` drawn by block.
 
     Parameters
