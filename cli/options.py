@@ -32,6 +32,11 @@ class Fold(str, Enum):
     lstsq = "lstsq"
 
 
+class Budget(str, Enum):
+    group = "group"
+    global_ = "global"
+
+
 class Format(str, Enum):
     html = "html"
     md = "md"

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from netgraph_cli.errors import BadInput, handle_errors
-from netgraph_cli.options import (BatchSizeOpt, DataOpt, Fold, Method, ModelArg, SamplesOpt, SeedOpt, UnsafePickleOpt,
+from netgraph_cli.options import (BatchSizeOpt, Budget, DataOpt, Fold, Method, ModelArg, SamplesOpt, SeedOpt, UnsafePickleOpt,
                                   WeightsOpt, parse_formats)
 
 __all__ = ["reduce", "run_reduction"]
@@ -47,7 +47,7 @@ def _finetune(reduced, original, data, info, *, epochs: int, distill: bool, lr: 
 
 def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[Path], unsafe_pickle: bool, *,
                   keep: float, method: str, fold: str, groups: Optional[str], finetune_epochs: int, distill: bool,
-                  lr: float, samples: int, batch_size: int, seed: int):
+                  lr: float, samples: int, batch_size: int, seed: int, budget: str = "group"):
     """Plan, apply, optionally fine-tune; returns ``(original, reduced, plan, report)``."""
     import copy
 
@@ -65,7 +65,7 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
     with steps(f"Planning ({method}, fold {fold})") as progress:
         plan = plan_reduction(model, example, keep=keep, method=method, fold=fold,
                               calibration=None if data is None else data.calibration, groups=groups,
-                              random_state=seed, progress=progress)
+                              random_state=seed, budget=budget, progress=progress)
     reduced = apply_plan(model, plan)
     before_finetune = None
     finetune_info = None
@@ -95,6 +95,7 @@ def reduce(
     fold: Annotated[Fold, typer.Option("--fold", help="How dropped units are compensated.")] = Fold.lstsq,
     data: DataOpt = None,
     groups: Annotated[Optional[str], typer.Option("--groups", help="Regex of the unit groups to reduce (default: all foldable).")] = None,
+    budget: Annotated[Budget, typer.Option("--budget", help="group: keep the fraction in every group; global: share one budget across groups by their error curves.")] = Budget.group,
     finetune_epochs: Annotated[int, typer.Option("--finetune-epochs", min=0, help="Fine-tune the reduced model for N epochs.")] = 0,
     distill: Annotated[bool, typer.Option("--distill", help="Fine-tune by distillation from the original model.")] = False,
     lr: Annotated[float, typer.Option("--lr", min=0.0, help="Fine-tuning learning rate.")] = 1e-3,
@@ -120,6 +121,7 @@ def reduce(
     _, reduced, plan, report = run_reduction(
         model, data, weights, unsafe_pickle, keep=keep, method=method.value, fold=fold.value, groups=groups,
         finetune_epochs=finetune_epochs, distill=distill, lr=lr, samples=samples, batch_size=batch_size, seed=seed,
+        budget=budget.value,
     )
     from netgraph import save_reduced
     from netgraph.report import print_report, staged_directory, write_report

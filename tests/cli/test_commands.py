@@ -214,3 +214,16 @@ def test_failed_write_leaves_no_partial_output(runner, app, factory, monkeypatch
     assert result.exit_code == 1
     assert not out.exists()
     assert not [p for p in factory.iterdir() if ".staging" in p.name]
+
+
+def test_reduce_with_global_budget(runner, app, factory):
+    out = factory / "global"
+    result = invoke(runner, app, ["--quiet", "reduce", MODEL, "--weights", str(factory / "weights.safetensors"),
+                                  "--data", str(factory / "xy.npz"), "--keep", "0.5", "--method", "activation",
+                                  "--budget", "global", "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["parameters"]["budget"] == "global"
+    kept = sum(len(g["kept"]) for g in plan["groups"])
+    total = sum(g["group"]["size"] for g in plan["groups"])
+    assert kept == round(0.5 * total)
