@@ -50,7 +50,7 @@ def compress(
     import torch
 
     from netgraph.compress import compress_model
-    from netgraph.compress.lowrank import _write_atomic
+    from netgraph.atomic import atomic_write_bytes
     from netgraph.compress.ngz import encode_ngz
     from netgraph_cli.loading import default_data_spec, load_data_spec, load_model_spec
     from netgraph_cli.progress import status, stdout_console
@@ -96,10 +96,10 @@ def compress(
             report["accuracy_after"] = accuracy(compressed)
     report["model"] = model
     encoded = encode_ngz(compressed, huffman=huffman, metadata={"model": model, "command": "netgraph compress"})
-    _write_atomic(out / "model.ngz", encoded)
+    atomic_write_bytes(out / "model.ngz", encoded)
     report["ngz_bytes"] = len(encoded)  # the file carries metadata too
     report["compression_ratio"] = report["dense_bytes_before"] / len(encoded)
-    _write_atomic(out / "report.json", json.dumps(report, indent=2, default=str).encode())
+    atomic_write_bytes(out / "report.json", json.dumps(report, indent=2, default=str).encode())
     console = stdout_console()
     console.print(
         f"{model}: {report['dense_bytes_before']:,} B → {len(encoded):,} B "

@@ -36,7 +36,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -55,6 +54,7 @@ from netgraph.compress.tucker import (
     tucker2_parameters,
     tucker2_structure,
 )
+from netgraph.atomic import atomic_write_bytes
 from netgraph.errors import CheckpointError, InvalidParameterError, UnsupportedModelError
 
 __all__ = [
@@ -438,23 +438,6 @@ def apply_factorization_spec(model: nn.Module, spec: Mapping[str, Mapping]) -> n
     return result
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp makes the file private (0600); give it the usual umask-based mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
 def save_factorized(model: nn.Module, directory: str | os.PathLike) -> Path:
     """Write ``lowrank.json`` + ``model.safetensors`` into ``directory``; returns it."""
     from safetensors.torch import save
@@ -462,8 +445,8 @@ def save_factorized(model: nn.Module, directory: str | os.PathLike) -> Path:
     directory = Path(directory)
     document = {"format": FORMAT, "version": VERSION, "layers": factorization_spec(model)}
     tensors = {name: tensor.detach().contiguous().clone() for name, tensor in model.state_dict().items()}
-    _write_atomic(directory / "model.safetensors", save(tensors))
-    _write_atomic(directory / "lowrank.json", json.dumps(document, indent=2, sort_keys=True).encode())
+    atomic_write_bytes(directory / "model.safetensors", save(tensors))
+    atomic_write_bytes(directory / "lowrank.json", json.dumps(document, indent=2, sort_keys=True).encode())
     return directory
 
 

@@ -76,10 +76,10 @@ from netgraph.compress._checks import WEIGHT_LAYERS, check_int
 from netgraph.compress.huffman import CanonicalCode, pack_fixed_width, unpack_fixed_width
 from netgraph.compress.lowrank import (
     SPEC_ATTRIBUTE,
-    _write_atomic,
     apply_factorization_spec,
     factorization_spec,
 )
+from netgraph.atomic import atomic_write_bytes
 from netgraph.errors import CheckpointError, InvalidParameterError
 
 __all__ = ["MAGIC", "VERSION", "encode_ngz", "decode_ngz", "save_ngz", "load_ngz", "read_ngz", "ngz_size_report"]
@@ -410,7 +410,7 @@ def save_ngz(model: nn.Module, path: str | os.PathLike, **options) -> dict:
     Returns the size report (bytes) of :func:`ngz_size_report`.
     """
     data = encode_ngz(model, **options)
-    _write_atomic(Path(path), data)
+    atomic_write_bytes(Path(path), data)
     return ngz_size_report(data)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from netgraph.atomic import atomic_write
 from netgraph.errors import CheckpointError, PlanError
 from netgraph.graph.groups import UnitGroup
 
-__all__ = ["GroupPlan", "ReductionPlan", "architecture_fingerprint", "weights_fingerprint", "atomic_write"]
+__all__ = ["GroupPlan", "ReductionPlan", "architecture_fingerprint", "weights_fingerprint"]
 
 PLAN_FORMAT = "netgraph-plan"
 PLAN_VERSION = 1
@@ -45,20 +45,6 @@ def weights_fingerprint(model: nn.Module) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``, so no half-written file is ever left."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

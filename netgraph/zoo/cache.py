@@ -14,11 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from netgraph.atomic import atomic_write_bytes
 from netgraph.errors import CheckpointError
 
 __all__ = ["cache_root", "load_cached_state", "save_cached_state", "file_sha256"]
@@ -49,21 +49,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def _paths(root: Path, name: str) -> tuple[Path, Path]:
@@ -104,9 +89,9 @@ def save_cached_state(root: Path, name: str, key: dict, state: dict[str, torch.T
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     data = save(tensors)
     try:
-        _atomic_write_bytes(weights, data)
+        atomic_write_bytes(weights, data)
         meta = {"key": key, "sha256": hashlib.sha256(data).hexdigest(), "format": "safetensors"}
-        _atomic_write_bytes(sidecar, json.dumps(meta, indent=2, sort_keys=True).encode("utf-8"))
+        atomic_write_bytes(sidecar, json.dumps(meta, indent=2, sort_keys=True).encode("utf-8"))
     except OSError as error:
         raise CheckpointError(f"Could not write the zoo cache entry {weights}: {error}") from error
     return weights
