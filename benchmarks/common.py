@@ -267,3 +267,13 @@ def seeded(seed: int = SEED):
         yield
     finally:
         torch.random.set_rng_state(state)
+
+
+def targets_markdown(target_rows: list[dict]) -> list[str]:
+    """The PASS/MISS table every benchmark prints under its results."""
+    if not target_rows:
+        return []
+    lines = ["", "| target | measured | goal | status | note |", "|---|---|---|---|---|"]
+    for t in target_rows:
+        lines.append(f"| {t['target']} | {fmt(t['measured'])} | {t['goal']} | {t['status']} | {t['reference']} |")
+    return lines
