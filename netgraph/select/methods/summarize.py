@@ -33,8 +33,10 @@ def select_summarize(context: SelectionContext) -> Selection:
         _OWNER,
         {
             "source": source_spec(),
-            "n_init": (3, is_positive_int, "a positive integer"),
-            "max_iter": (20, is_positive_int, "a positive integer"),
+            # Measured on LeNet-300-100, keep 0.25, data-free: 3 restarts × 20 iterations
+            # reach 83.7-84.7 % accuracy, 10 × 50 reach 86.3-86.9 % (seeds 0, 1).
+            "n_init": (10, is_positive_int, "a positive integer"),
+            "max_iter": (50, is_positive_int, "a positive integer"),
         },
     )
     profile = unit_profile(context, params["source"], _OWNER)
