@@ -25,6 +25,7 @@ from netgraph.zoo.text import (
     load_tokenizer,
     mean_cosine,
     sentence_embeddings,
+    token_states,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "mean_cosine",
     "model_dataset",
     "sentence_embeddings",
+    "token_states",
 ]

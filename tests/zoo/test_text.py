@@ -54,3 +54,11 @@ def test_mean_cosine_of_a_model_with_itself_is_one(minilm):
     assert text.mean_cosine(model, model, tokenizer, sentences) == pytest.approx(1.0, abs=1e-5)
     batches = calibration_batches("minilm", n_samples=20, batch_size=8)
     assert [b["input_ids"].shape[0] for b in batches] == [8, 8, 4]
+
+
+def test_token_states_keep_only_real_tokens(minilm):
+    model, tokenizer = minilm
+    batch = text.encode_sentences(tokenizer, ["A short one.", "A somewhat longer sentence about the weather today."])
+    with torch.no_grad():
+        states = text.token_states(model, batch)
+    assert states.shape == (int(batch["attention_mask"].sum()), model.config.hidden_size)
