@@ -38,10 +38,11 @@ class UnitStats:
 
     def update(self, samples: torch.Tensor) -> None:
         """Add a (n_samples, n_units) block of activations."""
-        samples = samples.detach().to(torch.float64)
+        samples = samples.detach().to(device="cpu", dtype=torch.float64)
         self.count += int(samples.shape[0])
-        self.total += samples.sum(0).cpu().numpy()
-        self.gram += (samples.T @ samples).cpu().numpy()
+        self.total += samples.sum(0).numpy()
+        # Accumulate in place through a tensor view of the numpy array: no n×n temporary.
+        torch.from_numpy(self.gram).addmm_(samples.T, samples)
 
     def __add__(self, other: "UnitStats") -> "UnitStats":
         if self.gram.shape != other.gram.shape:
@@ -96,15 +97,16 @@ class ConsumerStats:
         return cls(np.zeros((dim, dim)), np.zeros((dim, n_outputs)), 0.0, np.zeros(n_outputs))
 
     def update(self, inputs: torch.Tensor, targets: torch.Tensor | None = None) -> None:
-        inputs = inputs.detach().to(torch.float64)
-        ones = torch.ones(inputs.shape[0], 1, dtype=torch.float64, device=inputs.device)
+        inputs = inputs.detach().to(device="cpu", dtype=torch.float64)
+        ones = torch.ones(inputs.shape[0], 1, dtype=torch.float64)
         augmented = torch.cat([inputs, ones], dim=1)
-        self.gram += (augmented.T @ augmented).cpu().numpy()
+        # In-place accumulation through tensor views of the numpy arrays (no n×n temporaries).
+        torch.from_numpy(self.gram).addmm_(augmented.T, augmented)
         if targets is not None:
-            targets = targets.detach().to(torch.float64)
-            self.cross += (augmented.T @ targets).cpu().numpy()
+            targets = targets.detach().to(device="cpu", dtype=torch.float64)
+            torch.from_numpy(self.cross).addmm_(augmented.T, targets)
             self.target_sq += float((targets * targets).sum())
-            self.target_sum += targets.sum(0).cpu().numpy()
+            self.target_sum += targets.sum(0).numpy()
 
     @property
     def count(self) -> int:
