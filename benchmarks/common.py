@@ -277,3 +277,15 @@ def targets_markdown(target_rows: list[dict]) -> list[str]:
     for t in target_rows:
         lines.append(f"| {t['target']} | {fmt(t['measured'])} | {t['goal']} | {t['status']} | {t['reference']} |")
     return lines
+
+
+def statistics_seconds(model: nn.Module, example: Any, batches: list, groups: str | None = None) -> float:
+    """Wall time of one ``netgraph.calibrate`` pass (forward + Gram statistics) over ``batches``
+    for the groups a reduction would touch: the other unit for the tool's cost."""
+    import netgraph
+    from netgraph.reduce.planning import select_groups
+
+    chosen, _ = select_groups(netgraph.find_unit_groups(model, example), groups)
+    started = time.perf_counter()
+    netgraph.calibrate(model, batches, chosen)
+    return time.perf_counter() - started
