@@ -50,3 +50,19 @@ def svd_error_curve(covariance: np.ndarray) -> np.ndarray:
 
 def svd_bound(covariance: np.ndarray, k: int) -> float:
     return float(svd_error_curve(covariance)[k])
+
+
+def nested_reconstruction_errors(covariance: np.ndarray, order: np.ndarray, counts, ridge: float = 1e-9) -> list[float]:
+    """:func:`unit_reconstruction_error` of every prefix ``order[:k]`` for k in ``counts``,
+    from one Cholesky factorisation instead of one per k (for methods whose selections are
+    nested: keeping more units only adds units)."""
+    total = float(np.trace(covariance))
+    if total <= 0:
+        return [0.0 for _ in counts]
+    order = np.asarray(order)[: max(counts)]
+    block = covariance[np.ix_(order, order)]
+    penalty = ridge * max(float(np.trace(block)) / max(order.size, 1), 1e-30)
+    factor = np.linalg.cholesky(block + penalty * np.eye(order.size))
+    # Row i of L^-1 S[order, :] is the variance explained by the i-th kept unit beyond the first i-1.
+    explained = np.cumsum(np.sum(np.linalg.solve(factor, covariance[order]) ** 2, axis=1))
+    return [max(total - float(explained[k - 1]), 0.0) / total for k in counts]

@@ -56,6 +56,12 @@ def _describe_group(group) -> dict[str, Any]:
     }
 
 
+# Methods whose kept set for k units is the top k of one ranking (their Selection.scores):
+# score order for magnitude and activation, the greedy's pick order (non-increasing
+# marginal gains) for facility location.
+NESTED_METHODS = frozenset({"magnitude", "activation", "submodular"})
+
+
 def reducibility_curve(
     group,
     incoming: np.ndarray,
@@ -72,7 +78,7 @@ def reducibility_curve(
     linear map from the kept units cannot reconstruct (what ``fold="lstsq"`` achieves on
     the units); the rank-k SVD error is the floor for any k units.
     """
-    from netgraph.reduce.metrics import svd_error_curve, unit_reconstruction_error
+    from netgraph.reduce.metrics import nested_reconstruction_errors, svd_error_curve, unit_reconstruction_error
     from netgraph.select.base import SelectionContext, get_method
 
     covariance = stats.covariance
@@ -82,9 +88,9 @@ def reducibility_curve(
     curves: dict[str, list[float]] = {}
     for method_index, method in enumerate(methods):
         select = get_method(method)
-        errors = []
-        for keep_index, n_keep in enumerate(counts):
-            context = SelectionContext(
+
+        def context(n_keep: int, keep_index: int) -> SelectionContext:
+            return SelectionContext(
                 group=group,
                 n_keep=n_keep,
                 incoming=incoming,
@@ -93,7 +99,16 @@ def reducibility_curve(
                 homogeneous=group.homogeneous,
                 random_state=np.random.default_rng([random_state, method_index, keep_index]),
             )
-            kept = select(context).kept
+
+        if method in NESTED_METHODS:
+            # One selection at the largest keep, ranked by score, gives every smaller one.
+            selection = select(context(max(counts), len(counts) - 1))
+            order = selection.kept[np.argsort(-selection.scores[selection.kept], kind="stable")]
+            curves[method] = nested_reconstruction_errors(covariance, order, counts)
+            continue
+        errors = []
+        for keep_index, n_keep in enumerate(counts):
+            kept = select(context(n_keep, keep_index)).kept
             errors.append(float(unit_reconstruction_error(covariance, kept)))
         curves[method] = errors
     keep_for_error = {}

@@ -93,7 +93,9 @@ def print_report(report: Mapping[str, Any], console=None) -> None:
         rich_table = RichTable(title=table.title, title_justify="left", show_header=any(table.columns),
                                caption=table.note or None, caption_justify="left")
         for index, column in enumerate(table.columns):
-            rich_table.add_column(column, justify="left" if index == 0 else "right", overflow="fold")
+            # The first column holds names (e.g. encoder.layer.0.intermediate.dense): never fold them.
+            rich_table.add_column(column, justify="left" if index == 0 else "right", overflow="fold",
+                                  no_wrap=index == 0)
         for row in table.rows:
             rich_table.add_row(*row)
         console.print(rich_table)
