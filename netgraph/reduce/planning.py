@@ -8,6 +8,7 @@ groups before it are reduced.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import time
 from typing import Any, Callable, Iterable, Mapping
@@ -99,6 +100,21 @@ def _n_keep(fraction: float, size: int) -> int:
     return int(min(size, max(1, round(fraction * size))))
 
 
+def _restores_training_mode(function):
+    """The model is only read: put back its train/eval mode whatever happens."""
+
+    @functools.wraps(function)
+    def wrapper(model: nn.Module, *args, **kwargs):
+        was_training = model.training
+        try:
+            return function(model, *args, **kwargs)
+        finally:
+            model.train(was_training)
+
+    return wrapper
+
+
+@_restores_training_mode
 def plan_reduction(
     model: nn.Module,
     example_inputs: Any,

@@ -48,3 +48,9 @@ def test_residual_network_reduces_runs_and_round_trips(tiny_resnet, image_batche
     loaded = load_reduced(fresh, tmp_path / "resnet")
     with torch.no_grad():
         assert torch.equal(loaded(x), reduced(x))
+
+
+def test_planning_leaves_the_training_mode_alone(tiny_mlp, mlp_batches):
+    tiny_mlp.train()
+    plan_reduction(tiny_mlp, mlp_batches[0], keep=0.5, calibration=mlp_batches)
+    assert tiny_mlp.training
