@@ -7,6 +7,7 @@ progress bars, so the library itself never prints.
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Callable, Iterator
 
 from netgraph_cli.state import STATE
@@ -23,7 +24,12 @@ def stderr_console():
 def stdout_console():
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped or logged output has no width to fit; Rich's 80-column default squeezes
+        # per-group tables with long layer names into unreadable slivers.
+        console = Console(highlight=False, soft_wrap=False, width=140)
+    return console
 
 
 def status(message: str) -> None:
