@@ -22,6 +22,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from netgraph.batches import call_model
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SEED = 0
 
@@ -33,7 +35,6 @@ __all__ = [
     "machine_info",
     "write_json",
     "read_json",
-    "run_model",
     "forward_seconds",
     "paired_latency",
     "serialized_bytes",
@@ -179,24 +180,16 @@ def measure(fn: Callable[[], Any]) -> tuple[Any, float, float]:
 
 
 # --- model runs ------------------------------------------------------------------------
-def run_model(model: nn.Module, batch: Any) -> Any:
-    if isinstance(batch, dict):
-        return model(**batch)
-    if isinstance(batch, (tuple, list)):
-        return model(*batch)
-    return model(batch)
-
-
 def forward_seconds(model: nn.Module, batches: list, repeats: int = 3) -> float:
     """Median wall time of one inference pass over ``batches`` (the calibration-pass unit)."""
     model.eval()
     times = []
     with torch.inference_mode():
-        run_model(model, batches[0])  # warm-up
+        call_model(model, batches[0])  # warm-up
         for _ in range(repeats):
             started = time.perf_counter()
             for batch in batches:
-                run_model(model, batch)
+                call_model(model, batch)
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -209,11 +202,11 @@ def paired_latency(models: dict[str, nn.Module], batch: Any, *, repeats: int = 3
         for model in models.values():
             model.eval()
             for _ in range(warmup):
-                run_model(model, batch)
+                call_model(model, batch)
         for _ in range(repeats):
             for name, model in models.items():
                 started = time.perf_counter()
-                run_model(model, batch)
+                call_model(model, batch)
                 samples[name].append((time.perf_counter() - started) * 1e3)
     return {name: statistics.median(values) for name, values in samples.items()}
 

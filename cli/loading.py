@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netgraph.batches import batch_size as count_samples
 from netgraph_cli.errors import BadInput
 
 __all__ = ["ModelInfo", "Data", "load_model_spec", "load_data_spec", "default_data_spec"]
@@ -56,19 +57,11 @@ class Data:
 
     @property
     def n_calibration(self) -> int:
-        return sum(_batch_len(b) for b in self.calibration)
+        return sum(count_samples(b) for b in self.calibration)
 
     @property
     def n_held_out(self) -> int:
-        return sum(_batch_len(b) for b in self.held_out)
-
-
-def _batch_len(batch: Any) -> int:
-    if isinstance(batch, dict):
-        return int(next(iter(batch.values())).shape[0])
-    if isinstance(batch, (tuple, list)):
-        return int(batch[0].shape[0])
-    return int(batch.shape[0])
+        return sum(count_samples(b) for b in self.held_out)
 
 
 # --------------------------------------------------------------------------- models
@@ -257,7 +250,7 @@ def _encode(tokenizer, sentences: list[str], max_length: int = 64) -> dict:
 
 
 def _chunks(inputs: Any, batch_size: int) -> list:
-    n = _batch_len(inputs)
+    n = count_samples(inputs)
     out = []
     for start in range(0, n, batch_size):
         if isinstance(inputs, dict):
@@ -306,10 +299,10 @@ def load_data_spec(
             inputs = _sentences(sentences, info, spec)
         else:
             inputs, file_labels = _read_tensor_file(path)
-            if file_labels is not None and len(file_labels) != _batch_len(inputs):
-                raise BadInput(f"DATA file {spec!r} has {len(file_labels)} labels for {_batch_len(inputs)} inputs.")
+            if file_labels is not None and len(file_labels) != count_samples(inputs):
+                raise BadInput(f"DATA file {spec!r} has {len(file_labels)} labels for {count_samples(inputs)} inputs.")
             inputs = _match_input_dtype(inputs, model)
-        n = _batch_len(inputs)
+        n = count_samples(inputs)
         if n < 2:
             raise BadInput(f"DATA file {spec!r} holds {n} sample(s); give at least 2 (some are held out to measure fidelity).")
         n_held = max(1, n // 5)
@@ -323,9 +316,9 @@ def load_data_spec(
 
             if not isinstance(inputs, dict):
                 train = TensorDataset(train_inputs, file_labels[train_index])
-    if _batch_len(train_inputs) > n_samples:
+    if count_samples(train_inputs) > n_samples:
         generator = torch.Generator().manual_seed(seed)
-        index = torch.randperm(_batch_len(train_inputs), generator=generator)[:n_samples]
+        index = torch.randperm(count_samples(train_inputs), generator=generator)[:n_samples]
         train_inputs = {k: v[index] for k, v in train_inputs.items()} if isinstance(train_inputs, dict) else train_inputs[index]
     data = Data(spec, _chunks(train_inputs, batch_size), _chunks(held, batch_size), labels, train)
     _check_fits(model, data.calibration[0], spec, info)
@@ -411,7 +404,7 @@ def _match_input_dtype(inputs: Any, model) -> Any:
 def _check_fits(model, batch: Any, spec: str, info: ModelInfo) -> None:
     import torch
 
-    from netgraph.graph import call_model
+    from netgraph.batches import call_model
 
     try:
         with torch.inference_mode():

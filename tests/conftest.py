@@ -12,6 +12,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One intra-op thread per test process: `make test` runs two pytest-xdist workers on
+    two cores, so more threads only oversubscribe them (and the test models are small)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 class TinyCNN(nn.Module):
     """conv-BN-ReLU ×2 with max pooling and a Flatten into a Linear head."""
 

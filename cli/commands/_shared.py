@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from netgraph_cli.errors import BadInput
 
@@ -36,13 +35,7 @@ def load_inputs(model_spec: str, data_spec: str | None, weights: Path | None, un
                 f"netgraph needs example inputs to trace {model_spec!r}; pass --data, or define "
                 "example_inputs() next to the factory."
             )
-        example = _head(data.calibration[0])
+        from netgraph.batches import first_rows
+
+        example = first_rows(data.calibration[0], 4)
     return model, example, info, data
-
-
-def _head(batch: Any, n: int = 4) -> Any:
-    if isinstance(batch, dict):
-        return {k: v[:n] for k, v in batch.items()}
-    if isinstance(batch, (tuple, list)):
-        return type(batch)(b[:n] for b in batch)
-    return batch[:n]

@@ -12,7 +12,8 @@ from torch import nn
 from netgraph.calibrate.capture import consumer_inputs, consumer_outputs, unit_samples
 from netgraph.calibrate.stats import ConsumerStats, UnitStats
 from netgraph.errors import CalibrationError
-from netgraph.graph.groups import UnitGroup, call_model, find_unit_groups
+from netgraph.batches import call_model
+from netgraph.graph.groups import UnitGroup, find_unit_groups
 
 __all__ = ["Calibration", "calibrate", "stream_statistics"]
 

@@ -17,9 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from netgraph.batches import call_model, first_rows
 from netgraph.errors import UnsupportedModelError
 
-__all__ = ["Member", "UnitGroup", "find_unit_groups", "call_model"]
+__all__ = ["Member", "UnitGroup", "find_unit_groups"]
 
 # Layers whose units netgraph can cut; anything else inside a group makes it unsupported.
 _PRODUCER_KINDS = {nn.Linear: "linear", nn.Conv2d: "conv", nn.Conv1d: "conv"}
@@ -136,15 +137,6 @@ class UnitGroup:
         )
 
 
-def call_model(model: nn.Module, inputs: Any) -> Any:
-    """Call ``model`` on a batch that is a tensor, a tuple/list of arguments, or a dict of keywords."""
-    if isinstance(inputs, dict):
-        return model(**inputs)
-    if isinstance(inputs, (tuple, list)):
-        return model(*inputs)
-    return model(inputs)
-
-
 def _kind(module: nn.Module, table: dict) -> str | None:
     for cls, name in table.items():
         if type(module) is cls or isinstance(module, cls):
@@ -204,7 +196,7 @@ def find_unit_groups(model: nn.Module, example_inputs: Any) -> list[UnitGroup]:
             if group is not None:
                 groups.append(group)
         groups.sort(key=lambda g: order.get(g.name, 0))
-        _check_homogeneity(model, _first_rows(example_inputs, 4), groups)
+        _check_homogeneity(model, first_rows(example_inputs, 4), groups)
         return groups
     finally:
         model.train(was_training)
@@ -279,17 +271,6 @@ def _activation_name(operations: list[str]) -> str:
             if key in op:
                 return name
     return "identity"
-
-
-def _first_rows(inputs: Any, n: int) -> Any:
-    """The first ``n`` samples of a batch (a few samples suffice to check homogeneity)."""
-    if isinstance(inputs, torch.Tensor):
-        return inputs[:n] if inputs.dim() > 0 else inputs
-    if isinstance(inputs, dict):
-        return {k: _first_rows(v, n) for k, v in inputs.items()}
-    if isinstance(inputs, (tuple, list)):
-        return type(inputs)(_first_rows(v, n) for v in inputs)
-    return inputs
 
 
 def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitGroup]) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 from torch import nn
 
+from netgraph.batches import batch_size
 from netgraph.errors import InvalidParameterError
 from netgraph.report.measure import count_macs, count_parameters, safetensors_size
 from netgraph.report.schema import SCHEMA_VERSION
@@ -31,14 +32,6 @@ def _version() -> str:
     import netgraph
 
     return netgraph.__version__
-
-
-def _batch_size(batch: Any) -> int:
-    if isinstance(batch, dict):
-        return int(next(iter(batch.values())).shape[0])
-    if isinstance(batch, (tuple, list)):
-        return int(batch[0].shape[0])
-    return int(batch.shape[0])
 
 
 def _describe_group(group) -> dict[str, Any]:
@@ -294,7 +287,7 @@ def build_analysis_report(
         "model": model_section,
         "data": None
         if batches is None
-        else {**(data_info or {}), "n_batches": len(batches), "n_samples": sum(_batch_size(b) for b in batches)},
+        else {**(data_info or {}), "n_batches": len(batches), "n_samples": sum(batch_size(b) for b in batches)},
         "settings": {
             "methods": list(methods),
             "keep_grid": keep_grid,

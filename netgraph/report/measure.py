@@ -13,7 +13,7 @@ from typing import Any, Iterable
 import torch
 from torch import nn
 
-from netgraph.graph import call_model
+from netgraph.batches import call_model
 
 __all__ = [
     "count_parameters",

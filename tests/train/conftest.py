@@ -50,12 +50,3 @@ def tiny_dataset():
     X = torch.randn(40, 64, generator=generator)
     y = torch.randint(0, 10, (40,), generator=generator)
     return TensorDataset(X, y)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """These models are tiny: one intra-op thread is as fast, and far faster on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

@@ -1,7 +1,6 @@
 import dataclasses
 
 import pytest
-import torch
 
 from netgraph.zoo import models
 
@@ -18,12 +17,3 @@ def quick_recipe(monkeypatch):
     quick = dataclasses.replace(models.RECIPES["mlp-digits"], epochs=1)
     monkeypatch.setitem(models.RECIPES, "mlp-digits", quick)
     return "mlp-digits"
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """These models are tiny: one intra-op thread is as fast, and far faster on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
