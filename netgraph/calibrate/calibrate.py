@@ -65,7 +65,6 @@ def stream_statistics(
     reference: nn.Module | None = None,
     output_rows: dict[str, np.ndarray] | None = None,
     progress: Callable[[int], None] | None = None,
-    stop_when_done: bool = True,
 ) -> Calibration:
     """Accumulate unit and consumer statistics of ``groups`` over ``batches``.
 
@@ -82,8 +81,6 @@ def stream_statistics(
     handles = []
     seen: set[str] = set()
     reference_seen: set[str] = set()
-    # With unit statistics all taken at consumer inputs, the rest of the forward is waste.
-    stop_early = stop_when_done
 
     def unit_hook(group: UnitGroup):
         consumer = group.consumers[0]
@@ -104,7 +101,9 @@ def stream_statistics(
                 n_out = None if target is None else target.shape[1]
                 calibration.consumers[name] = ConsumerStats.empty(inputs.shape[1], n_out)
             calibration.consumers[name].update(inputs, target)
-            if stop_early and seen.issuperset(consumer_names):
+            # Every statistic is taken at consumer inputs: once all are seen, the rest of the
+            # forward pass is waste.
+            if seen.issuperset(consumer_names):
                 raise _StopForward
 
         return hook
@@ -116,7 +115,7 @@ def stream_statistics(
             out = consumer_outputs(module, output, state["mask"])
             targets[name] = out if rows is None else out[:, rows]
             reference_seen.add(name)
-            if stop_early and reference_seen.issuperset(consumer_names):
+            if reference_seen.issuperset(consumer_names):
                 raise _StopForward
 
         return hook

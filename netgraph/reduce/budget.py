@@ -47,7 +47,8 @@ def error_curve(model: nn.Module, group: UnitGroup, calibration: Calibration, *,
         # Nested least squares: explained(k) is the sum of squared rows of L^-1 C up to k.
         explained = np.cumsum(np.sum(np.linalg.solve(factor, cross) ** 2, axis=1))
         taps = columns.shape[1]
-        per_unit = explained[0 :: taps][: group.size + 1] if taps == 1 else np.r_[explained[0], explained[taps::taps]]
+        # Index 0 is the intercept alone; unit u's last column ends at index u * taps.
+        per_unit = np.r_[explained[0], explained[taps::taps]]
         curve += np.maximum(target - per_unit, 0.0)
     return curve
 
