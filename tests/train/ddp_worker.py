@@ -47,6 +47,8 @@ def run(rank, out_dir, port):
                      c_target_sum=consumer.target_sum, loss=history.train_loss[0], steps=history.n_steps)
             save_file({k: v.contiguous() for k, v in model.state_dict().items()},
                       os.path.join(out_dir, "model.safetensors"))
+        # Leave together: a rank tearing gloo down while the other still writes aborts it.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 

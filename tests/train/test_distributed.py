@@ -31,8 +31,13 @@ def test_all_reduce_is_a_no_op_without_a_process_group():
 
 def test_two_gloo_processes_match_one_process(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(filter(None, [str(HERE.parents[1]), os.environ.get("PYTHONPATH")])))
-    result = subprocess.run([sys.executable, str(HERE / "ddp_worker.py"), str(tmp_path), str(_free_port())],
-                            env=env, capture_output=True, text=True, timeout=120)
+    for _attempt in range(2):
+        # The port is free when chosen but may be taken before gloo binds it, and gloo's
+        # start-up can abort on a loaded machine (about 1 run in 60 here): one fresh try.
+        result = subprocess.run([sys.executable, str(HERE / "ddp_worker.py"), str(tmp_path), str(_free_port())],
+                                env=env, capture_output=True, text=True, timeout=120)
+        if result.returncode == 0:
+            break
     assert result.returncode == 0, result.stderr[-3000:]
     reduced = np.load(tmp_path / "stats.npz")
 
