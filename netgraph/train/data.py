@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from netgraph.errors import InvalidParameterError
 
-__all__ = ["Batches", "make_batches", "split_batch", "to_device", "forward", "expected_input"]
+__all__ = ["Batches", "make_batches", "split_batch", "to_device", "expected_input"]
 
 
 def _rank_and_world() -> tuple[int, int]:
@@ -123,13 +123,6 @@ def to_device(value: Any, device: torch.device) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(to_device(item, device) for item in value)
     return value
-
-
-def forward(model: nn.Module, inputs: Any) -> Any:
-    """Call the model with a tensor or, for dict inputs, keyword arguments."""
-    if isinstance(inputs, Mapping):
-        return model(**inputs)
-    return model(inputs)
 
 
 def as_tensor_output(output: Any) -> torch.Tensor:

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from netgraph.errors import InvalidParameterError
-from netgraph.train.data import as_tensor_output, forward, make_batches, split_batch, to_device
+from netgraph.batches import call_model
+from netgraph.train.data import as_tensor_output, make_batches, split_batch, to_device
 from netgraph.train.loop import History, check_common_parameters, clone_for_teacher, run_training
 
 __all__ = ["finetune", "distill", "OBJECTIVES"]
@@ -27,7 +28,7 @@ OutputFn = Callable[[nn.Module, Any], torch.Tensor]
 
 
 def _default_output(model: nn.Module, inputs: Any) -> torch.Tensor:
-    return as_tensor_output(forward(model, inputs))
+    return as_tensor_output(call_model(model, inputs))
 
 
 def _check_labels(outputs: torch.Tensor, targets: torch.Tensor | None, owner: str) -> None:
