@@ -1,4 +1,8 @@
-"""Writing files so that a reader never sees half of one: temporary file, then rename."""
+"""Writing files so that a reader never sees half of one: temporary file, then rename.
+
+Also the one check, made before any work starts, that a path can be written at all
+(:func:`check_writable`), so a run never spends minutes computing a result it cannot save.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,20 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["atomic_write", "atomic_write_bytes"]
+from netgraph.errors import CheckpointError
+
+__all__ = ["atomic_write", "atomic_write_bytes", "check_writable", "umask_mode"]
+
+
+def umask_mode(directory: bool = False) -> int:
+    """The mode a plain ``open``/``mkdir`` would give under the current umask.
+
+    ``tempfile`` creates private files (0600) and folders (0700); results moved out of a
+    temporary place get this mode instead, so they look like any other file the user writes.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return (0o777 if directory else 0o666) & ~umask
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
@@ -23,9 +40,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None
     os.close(handle)
     try:
         write(Path(temporary))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        os.chmod(temporary, umask_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -42,3 +57,33 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.fsync(stream.fileno())
 
     atomic_write(path, write)
+
+
+def check_writable(path: str | os.PathLike, what: str = "Output folder") -> Path:
+    """Check, without writing anything, that folder ``path`` can be created or replaced.
+
+    The folder's nearest existing ancestor must be a writable folder (results are staged
+    beside ``path`` and renamed onto it), and ``path`` itself, when it exists, must be a
+    folder. Returns ``path`` made absolute.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the path, what is wrong and how to fix it.
+    """
+    text = os.fspath(path)
+    if not text.strip():
+        raise CheckpointError(f"{what} path is empty; give a folder name.")
+    target = Path(text).expanduser().absolute()
+    if target.exists() and not target.is_dir():
+        raise CheckpointError(f"{what} {text!r} exists and is a file; give a folder path.")
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise CheckpointError(f"{what} {text!r} lies under {str(parent)!r}, which is a file; give a folder path.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise CheckpointError(
+            f"{what} {text!r} cannot be written: {str(parent)!r} is not writable; choose a folder you can write to."
+        )
+    return target

@@ -172,12 +172,17 @@ class ReductionPlan:
         """Write ``path`` (JSON) and, when the plan carries tensors, ``path`` + ``.safetensors``."""
         from safetensors.torch import save_file
 
+        from netgraph.atomic import atomic_write_bytes
+        from netgraph.reduce.integrity import FILES_KEY, dumps_checked, file_record
+
         path = Path(path)
+        record = self.to_dict()
         if self.tensors:
             tensors = {k: v.detach().contiguous() for k, v in self.tensors.items()}
             atomic_write(_tensor_path(path), lambda tmp: save_file(tensors, str(tmp)))
-        text = json.dumps(self.to_dict(), indent=1, default=_json_default)
-        atomic_write(path, lambda tmp: tmp.write_text(text))
+            # The plan records the tensor file's SHA-256 (and its own): see reduce/integrity.py.
+            record[FILES_KEY] = {_tensor_path(path).name: file_record(_tensor_path(path))}
+        atomic_write_bytes(path, dumps_checked(record, default=_json_default))
         return path
 
     @classmethod
@@ -186,24 +191,44 @@ class ReductionPlan:
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
+        from netgraph.errors import InvalidParameterError
+        from netgraph.reduce.integrity import FILES_KEY, loads_checked, verify_files
+        from netgraph.reduce.schema import validate_plan_record
+
         path = Path(path)
         if not path.is_file():
-            raise CheckpointError(f"Plan file {str(path)!r} does not exist.")
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise CheckpointError(f"Plan file {str(path)!r} {what}; give the path of a plan.json.")
         try:
-            data = json.loads(path.read_text())
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise CheckpointError(f"Plan file {str(path)!r} is not valid JSON ({error}); it may be truncated.") from error
+            raw = path.read_bytes()
+        except OSError as error:
+            raise CheckpointError(f"Plan file {str(path)!r} cannot be read: {error}.") from error
+        # Checksum, then every field, then the companion files: all before any tensor is read.
+        data, checked = loads_checked(raw, str(path))
+        validate_plan_record(data, str(path), checked=checked)
+        verify_files(data.get(FILES_KEY, {}), path.parent, str(path))
         tensors = {}
-        needs_tensors = any(g.get("compensation") for g in data.get("groups", []) if isinstance(g, dict))
-        if needs_tensors:
+        keys = [key for g in data["groups"] for entry in g.get("compensation", {}).values()
+                for key in (entry.get("weight"), entry.get("bias")) if key is not None]
+        if keys:
             tensor_path = _tensor_path(path)
             if not tensor_path.is_file():
-                raise CheckpointError(f"The plan's tensor file {str(tensor_path)!r} is missing.")
+                raise CheckpointError(f"The plan's tensor file {str(tensor_path)!r} is missing; keep it beside the plan.")
             try:
                 tensors = load_file(str(tensor_path))
             except (SafetensorError, OSError, ValueError) as error:
                 raise CheckpointError(f"The plan's tensor file {str(tensor_path)!r} is corrupt: {error}.") from error
-        return cls.from_dict(data, tensors)
+            absent = [key for key in keys if key not in tensors]
+            if absent:
+                raise CheckpointError(
+                    f"The plan's tensor file {str(tensor_path)!r} lacks {absent[0]!r} named in 'compensation'; "
+                    "keep the plan and its tensor file of the same run together."
+                )
+        try:
+            return cls.from_dict(data, tensors)
+        except (PlanError, InvalidParameterError) as error:
+            raise CheckpointError(f"Plan file {str(path)!r} is invalid: {error}") from error
+
 
 
 def _tensor_path(path: Path) -> Path:
