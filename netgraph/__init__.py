@@ -17,6 +17,8 @@ from netgraph.errors import (
 )
 from netgraph.graph import NeuronGraph, NeuronId, UnitGroup, find_unit_groups
 from netgraph.reduce import ReductionPlan, apply_plan, load_reduced, plan_reduction, save_reduced
+from netgraph.reduce.config import ReductionConfig
+from netgraph.reduce.planning import plan_from_config
 from netgraph.select import Selection, available_methods
 
 __version__ = "0.1.0"
@@ -44,6 +46,7 @@ __all__ = [
     "NeuronGraph",
     "NeuronId",
     "PlanError",
+    "ReductionConfig",
     "ReductionPlan",
     "Selection",
     "TrainingError",
@@ -58,6 +61,7 @@ __all__ = [
     "finetune",
     "find_unit_groups",
     "load_reduced",
+    "plan_from_config",
     "plan_reduction",
     "save_reduced",
 ]

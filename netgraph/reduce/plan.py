@@ -21,11 +21,15 @@ from torch import nn
 from netgraph.atomic import atomic_write
 from netgraph.errors import CheckpointError, PlanError
 from netgraph.graph.groups import UnitGroup
+from netgraph.reduce.config import ReductionConfig
 
-__all__ = ["GroupPlan", "ReductionPlan", "architecture_fingerprint", "weights_fingerprint"]
+__all__ = ["GroupPlan", "ReductionPlan", "architecture_fingerprint", "weights_fingerprint", "upgrade_version_1"]
 
 PLAN_FORMAT = "netgraph-plan"
-PLAN_VERSION = 1
+PLAN_VERSION = 2
+"""Version 2 splits the recipe (``config``) from ``diagnostics`` and nests method facts
+under ``metrics["method"]``; version 1 files are read through :func:`upgrade_version_1`."""
+_DIAGNOSTICS = ("keep_per_group", "skipped_groups", "calibration_batches")
 
 
 def architecture_fingerprint(model: nn.Module) -> str:
@@ -47,13 +51,19 @@ def weights_fingerprint(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
+CORE_METRICS = ("units", "kept", "exact_duplicates", "output_error", "unit_error", "svd_bound", "svd_ratio")
+"""Metrics the planner itself measures; a method's own facts sit under ``metrics["method"]``."""
+
+
 @dataclass
 class GroupPlan:
     """What happens to one group.
 
     ``compensation[module] = {"weight": key, "bias": key-or-None}`` names tensors in the
     plan's tensor store: the consumer's new weights over the kept input columns.
-    ``metrics`` holds reconstruction errors on calibration data (absent when data-free).
+    ``metrics`` holds the planner's measurements (:data:`CORE_METRICS`; reconstruction
+    errors only with calibration data) and, under ``"method"``, what the selection method
+    reported, so a method can never overwrite a core metric.
     """
 
     group: UnitGroup
@@ -93,27 +103,51 @@ class GroupPlan:
 class ReductionPlan:
     """A complete, replayable description of a reduction.
 
+    The *recipe* (``config``) is kept apart from what planning measured (``diagnostics``,
+    ``timings``, per-group ``metrics``): ``plan_from_config(model, inputs, plan.config,
+    calibration)`` replays the plan from the recipe alone.
+
     Attributes
     ----------
     groups : list of GroupPlan
         In the order they must be applied.
-    method, fold : str
-        How units were chosen and compensated.
-    parameters : dict
-        keep, groups pattern, method parameters, sequential, random_state, calibration size.
+    config : ReductionConfig
+        Every setting the plan was made with.
     fingerprint : dict
         ``architecture`` and ``weights`` SHA-256 of the model the plan was made for.
     tensors : dict of str -> Tensor
         Compensation weights, saved in a companion safetensors file.
+    timings : dict of str -> float
+        Seconds spent tracing, calibrating and planning.
+    diagnostics : dict
+        ``keep_per_group`` (the fractions used, e.g. chosen by the global budget),
+        ``skipped_groups`` (matched groups that cannot be reduced) and
+        ``calibration_batches``.
     """
 
     groups: list[GroupPlan]
-    method: str
-    fold: str
-    parameters: dict[str, Any]
+    config: ReductionConfig
     fingerprint: dict[str, str]
     tensors: dict[str, torch.Tensor] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        """The selection method's name (``config.method``)."""
+        return self.config.method
+
+    @property
+    def fold(self) -> str:
+        """How dropped units were compensated (``config.fold``)."""
+        return self.config.fold
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The settings and diagnostics in one flat dict, as plan format 1 stored them (read-only view)."""
+        recipe = self.config.to_dict()
+        recipe.pop("version")
+        return {**recipe, **self.diagnostics}
 
     # --- summaries ---------------------------------------------------------------------
     def group_plan(self, name: str) -> GroupPlan:
@@ -140,9 +174,8 @@ class ReductionPlan:
         return {
             "format": PLAN_FORMAT,
             "version": PLAN_VERSION,
-            "method": self.method,
-            "fold": self.fold,
-            "parameters": self.parameters,
+            "config": self.config.to_dict(),
+            "diagnostics": self.diagnostics,
             "fingerprint": self.fingerprint,
             "timings": self.timings,
             "groups": groups,
@@ -155,17 +188,20 @@ class ReductionPlan:
         if int(data.get("version", 0)) > PLAN_VERSION:
             raise PlanError(f"Plan version {data['version']} is newer than this netgraph understands ({PLAN_VERSION}).")
         try:
+            if int(data.get("version", 0)) < 2:
+                data = upgrade_version_1(data)
             groups = [GroupPlan.from_dict(g) for g in data["groups"]]
             return cls(
                 groups=groups,
-                method=data["method"],
-                fold=data["fold"],
-                parameters=data.get("parameters", {}),
+                config=ReductionConfig.from_dict(data["config"]),
                 fingerprint=data["fingerprint"],
                 tensors=dict(tensors or {}),
                 timings=data.get("timings", {}),
+                diagnostics=data.get("diagnostics", {}),
             )
         except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, PlanError):
+                raise
             raise PlanError(f"Malformed plan: {type(error).__name__}: {error}.") from error
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -229,6 +265,36 @@ class ReductionPlan:
         except (PlanError, InvalidParameterError) as error:
             raise CheckpointError(f"Plan file {str(path)!r} is invalid: {error}") from error
 
+
+def upgrade_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 plan record in the version-2 layout (the input is not modified).
+
+    Version 1 kept ``method``, ``fold`` and a flat ``parameters`` dict at the top and spliced
+    method facts into each group's metrics next to the core metrics.
+    """
+    parameters = dict(data.get("parameters", {}))
+    config = {key: parameters[key] for key in _CONFIG_KEYS_V1 if key in parameters}
+    config["method"] = data["method"]
+    config["fold"] = data["fold"]
+    groups = []
+    for entry in data["groups"]:
+        entry = dict(entry)
+        metrics = dict(entry.get("metrics", {}))
+        method_facts = {key: metrics.pop(key) for key in list(metrics) if key not in CORE_METRICS}
+        if method_facts:
+            metrics["method"] = method_facts
+        entry["metrics"] = metrics
+        groups.append(entry)
+    return {
+        **{key: value for key, value in data.items() if key not in ("method", "fold", "parameters")},
+        "version": PLAN_VERSION,
+        "config": config,
+        "diagnostics": {key: parameters[key] for key in _DIAGNOSTICS if key in parameters},
+        "groups": groups,
+    }
+
+
+_CONFIG_KEYS_V1 = ("keep", "groups", "sequential", "random_state", "method_params", "budget", "ridge")
 
 
 def _tensor_path(path: Path) -> Path:

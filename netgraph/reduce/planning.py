@@ -3,6 +3,12 @@
 The model is never modified: a working copy is cut group by group as the plan grows,
 so each group is selected and compensated on the network as it will be after the
 groups before it are reduced.
+
+Three steps, each a function of its own: :func:`validate_inputs` (settings and data,
+before any tracing), :func:`collect_statistics` (one pass over the calibration data and
+the keep fraction of each group) and :func:`plan_group` (select, compensate and measure
+one group). ``plan_reduction`` turns its keyword arguments into a
+:class:`~netgraph.reduce.config.ReductionConfig` and runs :func:`plan_from_config`.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ import copy
 import functools
 import re
 import time
-from typing import Any, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -23,19 +30,29 @@ from netgraph.graph.groups import UnitGroup, find_unit_groups
 from netgraph.graph.weights import incoming_weights, outgoing_weights
 from netgraph.reduce.apply import apply_group
 from netgraph.reduce.budget import allocate_global_budget
+from netgraph.reduce.config import ReductionConfig
 from netgraph.reduce.duplicates import exact_duplicates
-from netgraph.reduce.fold import FOLDS, fold_consumer, merge_scales
+from netgraph.reduce.fold import fold_consumer, merge_scales
 from netgraph.reduce.metrics import svd_bound, unit_reconstruction_error
 from netgraph.reduce.plan import GroupPlan, ReductionPlan, architecture_fingerprint, weights_fingerprint
-from netgraph.select.base import Selection, SelectionContext, get_method, method_needs_data
+from netgraph.select.base import SelectFunction, Selection, SelectionContext, get_method, method_needs_data
 
-__all__ = ["plan_reduction", "select_groups", "check_finite_weights"]
+__all__ = [
+    "plan_reduction",
+    "plan_from_config",
+    "validate_inputs",
+    "collect_statistics",
+    "plan_group",
+    "select_groups",
+    "check_finite_weights",
+]
 
 OWNER = "plan_reduction"
 Progress = Callable[[str, int, int], None]
 
 
 def check_finite_weights(model: nn.Module) -> None:
+    """Refuse a model with NaN or Inf weights: every fit downstream would be NaN."""
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise InvalidParameterError(
@@ -77,23 +94,17 @@ def select_groups(all_groups: list[UnitGroup], groups: str | list[str] | None) -
     return chosen, []
 
 
-def _keep_fractions(keep: float | Mapping[str, float], groups: list[UnitGroup]) -> dict[str, float]:
-    def check(value: Any, label: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < float(value) <= 1):
-            raise InvalidParameterError.expected(label, OWNER, "a float in (0, 1]", value)
-        return float(value)
-
-    if isinstance(keep, Mapping):
+def _keep_fractions(config: ReductionConfig, groups: list[UnitGroup]) -> dict[str, float]:
+    """The keep fraction of every group being reduced; a per-group dict may name only those."""
+    if isinstance(config.keep, dict):
         names = {g.name for g in groups}
-        unknown = [name for name in keep if name not in names]
+        unknown = [name for name in config.keep if name not in names]
         if unknown:
             raise InvalidParameterError(
                 f"The 'keep' parameter of {OWNER} names groups {unknown} that are not being reduced; "
                 f"they are: {', '.join(sorted(names))}."
             )
-        return {g.name: check(keep.get(g.name, 1.0), f"keep[{g.name!r}]") for g in groups}
-    fraction = check(keep, "keep")
-    return {g.name: fraction for g in groups}
+    return {g.name: config.keep_fraction(g.name) for g in groups}
 
 
 def _n_keep(fraction: float, size: int) -> int:
@@ -114,11 +125,10 @@ def _restores_training_mode(function):
     return wrapper
 
 
-@_restores_training_mode
 def plan_reduction(
     model: nn.Module,
     example_inputs: Any,
-    keep: float | Mapping[str, float] = 0.5,
+    keep: float | dict[str, float] = 0.5,
     method: str = "magnitude",
     fold: str = "lstsq",
     calibration: Iterable[Any] | None = None,
@@ -158,14 +168,22 @@ def plan_reduction(
         otherwise one pass collects statistics of the original network for all groups.
     random_state : int, optional
         Seed of every random choice.
+    method_params : dict, optional
+        Keyword arguments of the method.
     budget : {"group", "global"}
         ``"group"`` keeps ``keep`` of every group; ``"global"`` keeps ``keep`` of all units
         together and shares them across groups by their measured error curves
         (``netgraph.reduce.budget``; needs calibration and a float ``keep``).
+    ridge : float
+        Relative ridge of the least-squares refits.
+    progress : callable(group name, step, n_groups), optional
+        Called before each group and once with ``"done"``.
 
     Returns
     -------
     ReductionPlan
+        Its ``config`` is the :class:`~netgraph.reduce.config.ReductionConfig` built from
+        these arguments.
 
     Examples
     --------
@@ -177,100 +195,153 @@ def plan_reduction(
     >>> [(p.group.name, p.kept.size) for p in plan.groups]
     [('0', 4)]
     """
-    started = time.perf_counter()
-    if fold not in FOLDS:
-        raise InvalidParameterError.expected("fold", OWNER, f"one of {', '.join(FOLDS)}", fold)
-    select = get_method(method)
-    if not isinstance(sequential, bool):
-        raise InvalidParameterError.expected("sequential", OWNER, "a bool", sequential)
-    if budget not in ("group", "global"):
-        raise InvalidParameterError.expected("budget", OWNER, "'group' or 'global'", budget)
-    if budget == "global" and (calibration is None or isinstance(keep, Mapping)):
+    config = ReductionConfig(
+        keep=keep,
+        method=method,
+        fold=fold,
+        groups=groups,
+        sequential=sequential,
+        random_state=random_state,
+        method_params=method_params,
+        budget=budget,
+        ridge=ridge,
+    )
+    return plan_from_config(model, example_inputs, config, calibration, progress=progress)
+
+
+@dataclass(frozen=True)
+class PlanningInputs:
+    """What :func:`validate_inputs` accepted: the method, the data and the effective config.
+
+    ``config`` records what is actually done: ``sequential`` is False when a precomputed
+    Calibration was given, because its statistics describe the original network only.
+    """
+
+    config: ReductionConfig
+    select: SelectFunction
+    batches: list[Any] | None
+    precomputed: Calibration | None
+
+    @property
+    def calibration_batches(self) -> int:
+        if self.precomputed is not None:
+            return self.precomputed.n_batches
+        return 0 if self.batches is None else len(self.batches)
+
+
+def validate_inputs(model: nn.Module, config: ReductionConfig, calibration: Iterable[Any] | None) -> PlanningInputs:
+    """Check everything that can be checked before tracing: the method, the data, the weights."""
+    select = get_method(config.method)
+    if config.budget == "global" and calibration is None:
         raise InvalidParameterError(
             f"budget='global' of {OWNER} needs calibration data and a single float keep; "
             "pass calibration=batches and keep=<fraction>."
         )
-    if not (isinstance(ridge, (int, float)) and ridge >= 0):
-        raise InvalidParameterError.expected("ridge", OWNER, "a non-negative float", ridge)
     precomputed = calibration if isinstance(calibration, Calibration) else None
-    if precomputed is not None:
-        sequential = False
+    if precomputed is not None and config.sequential:
+        config = config.replace(sequential=False)
     batches = None if calibration is None or precomputed is not None else list(calibration)
     if batches is not None and not batches:
         raise InvalidParameterError(f"The 'calibration' data of {OWNER} is empty; give at least one batch or None.")
-    if batches is None and precomputed is None and fold == "lstsq":
+    if batches is None and precomputed is None and config.fold == "lstsq":
         raise InvalidParameterError(
             f"fold='lstsq' of {OWNER} needs calibration data; pass calibration=batches or use fold='exact' (data-free)."
         )
-    if batches is None and precomputed is None and method_needs_data(method):
-        raise InvalidParameterError(f"method={method!r} of {OWNER} needs calibration data; pass calibration=batches.")
+    if batches is None and precomputed is None and method_needs_data(config.method):
+        raise InvalidParameterError(
+            f"method={config.method!r} of {OWNER} needs calibration data; pass calibration=batches."
+        )
     check_finite_weights(model)
-    generator = np.random.default_rng(random_state)
+    return PlanningInputs(config=config, select=select, batches=batches, precomputed=precomputed)
 
-    all_groups = find_unit_groups(model, example_inputs)
-    chosen, skipped = select_groups(all_groups, groups)
-    fractions = _keep_fractions(keep, chosen)
-    traced = time.perf_counter()
 
-    original = model.eval()
-    current = copy.deepcopy(model).eval()
-    shared: Calibration | None = precomputed
-    if precomputed is not None:
-        missing = [g.name for g in chosen if g.name not in precomputed.units]
+@dataclass(frozen=True)
+class PlanningStatistics:
+    """What :func:`collect_statistics` measured before any group is cut.
+
+    ``shared`` holds statistics of the original network for every group (None when the
+    plan is data-free or refits sequentially); ``fractions`` the keep fraction per group.
+    """
+
+    shared: Calibration | None
+    fractions: dict[str, float]
+
+
+def collect_statistics(model: nn.Module, chosen: list[UnitGroup], inputs: PlanningInputs) -> PlanningStatistics:
+    """One pass over the calibration data when a shared pass is needed, and the budget."""
+    config = inputs.config
+    fractions = _keep_fractions(config, chosen)
+    shared = inputs.precomputed
+    if shared is not None:
+        missing = [g.name for g in chosen if g.name not in shared.units]
         if missing:
             raise InvalidParameterError(
                 f"The Calibration given to {OWNER} has no statistics for groups {missing}; "
                 "calibrate with the same groups (or pass the batches)."
             )
-    elif batches is not None and (not sequential or budget == "global"):
-        shared = stream_statistics(original, batches, chosen)
-    if budget == "global":
-        fractions = allocate_global_budget(original, chosen, shared, fractions[chosen[0].name], ridge=ridge)
-    if sequential:
+    elif inputs.batches is not None and (not config.sequential or config.budget == "global"):
+        shared = stream_statistics(model, inputs.batches, chosen)
+    if config.budget == "global":
+        fractions = allocate_global_budget(model, chosen, shared, fractions[chosen[0].name], ridge=config.ridge)
+    if config.sequential:
         shared = None
+    return PlanningStatistics(shared=shared, fractions=fractions)
+
+
+@_restores_training_mode
+def plan_from_config(
+    model: nn.Module,
+    example_inputs: Any,
+    config: ReductionConfig,
+    calibration: Iterable[Any] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> ReductionPlan:
+    """Plan a reduction from a :class:`~netgraph.reduce.config.ReductionConfig`.
+
+    ``plan_from_config(model, inputs, plan.config, batches)`` replays a saved plan's recipe;
+    the other parameters are those of :func:`plan_reduction`.
+    """
+    started = time.perf_counter()
+    inputs = validate_inputs(model, config, calibration)
+    config = inputs.config
+    chosen, skipped = select_groups(find_unit_groups(model, example_inputs), config.groups)
+    traced = time.perf_counter()
+
+    original = model.eval()
+    statistics = collect_statistics(original, chosen, inputs)
     calibrated = time.perf_counter()
 
+    generator = np.random.default_rng(config.random_state)
+    current = copy.deepcopy(model).eval()
     tensors: dict[str, torch.Tensor] = {}
     group_plans: list[GroupPlan] = []
     cut_rows: dict[str, np.ndarray] = {}  # module -> original output rows still present
     for step, group in enumerate(chosen):
         if progress is not None:
             progress(group.name, step, len(chosen))
-        stats = shared
-        if batches is not None and sequential:
-            stats = stream_statistics(current, batches, [group], reference=original, output_rows=cut_rows)
-        plan = _plan_group(
-            current, group, _n_keep(fractions[group.name], group.size), select, method, fold, stats,
-            generator, dict(method_params or {}), ridge, tensors,
+        stats = statistics.shared
+        if inputs.batches is not None and config.sequential:
+            stats = stream_statistics(current, inputs.batches, [group], reference=original, output_rows=cut_rows)
+        plan, group_tensors = plan_group(
+            current,
+            group,
+            _n_keep(statistics.fractions[group.name], group.size),
+            inputs.select,
+            config,
+            calibration=stats,
+            generator=generator,
         )
         group_plans.append(plan)
+        tensors.update(group_tensors)
         apply_group(current, plan, tensors)
-        for member in [*group.producers]:
-            rows = cut_rows.get(member.module, np.arange(member.columns.max() + 1))
-            keep_mask = np.ones(rows.size, dtype=bool)
-            keep_mask[member.columns[plan.dropped].reshape(-1)] = False
-            cut_rows[member.module] = rows[keep_mask]
+        cut_rows.update(_rows_left(cut_rows, group, plan))
     finished = time.perf_counter()
     if progress is not None:
         progress("done", len(chosen), len(chosen))
     return ReductionPlan(
         groups=group_plans,
-        method=method,
-        fold=fold,
-        parameters={
-            "keep": dict(keep) if isinstance(keep, Mapping) else keep,
-            "budget": budget,
-            "keep_per_group": fractions,
-            "groups": groups,
-            "skipped_groups": skipped,
-            "method_params": dict(method_params or {}),
-            "sequential": sequential,
-            "random_state": random_state,
-            "ridge": ridge,
-            "calibration_batches": (
-                precomputed.n_batches if precomputed is not None else 0 if batches is None else len(batches)
-            ),
-        },
+        config=config,
         fingerprint={"architecture": architecture_fingerprint(model), "weights": weights_fingerprint(model)},
         tensors=tensors,
         timings={
@@ -279,27 +350,81 @@ def plan_reduction(
             "plan_s": finished - calibrated,
             "total_s": finished - started,
         },
+        diagnostics={
+            "keep_per_group": statistics.fractions,
+            "skipped_groups": skipped,
+            "calibration_batches": inputs.calibration_batches,
+        },
     )
 
 
-def _plan_group(
+def _rows_left(cut_rows: dict[str, np.ndarray], group: UnitGroup, plan: GroupPlan) -> dict[str, np.ndarray]:
+    """The original output rows each producer of ``group`` still has once the plan is applied."""
+    left = {}
+    for member in group.producers:
+        rows = cut_rows.get(member.module, np.arange(member.columns.max() + 1))
+        keep_mask = np.ones(rows.size, dtype=bool)
+        keep_mask[member.columns[plan.dropped].reshape(-1)] = False
+        left[member.module] = rows[keep_mask]
+    return left
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """One group's selection mapped back onto all its units (exact duplicates included)."""
+
+    kept: np.ndarray
+    assignment: np.ndarray
+    scales: np.ndarray | None  # merge scale of each unit into its target (None for residual groups)
+    free: np.ndarray  # exact duplicates whose representative stays: merged even by fold="none"
+    n_duplicates: int
+    info: dict[str, Any]
+
+
+def plan_group(
     current: nn.Module,
     group: UnitGroup,
     n_keep: int,
-    select,
-    method: str,
-    fold: str,
+    select: SelectFunction,
+    config: ReductionConfig,
+    *,
     calibration: Calibration | None,
     generator: np.random.Generator,
-    params: dict[str, Any],
-    ridge: float,
-    tensors: dict[str, torch.Tensor],
-) -> GroupPlan:
-    modules = dict(current.named_modules())
-    incoming = incoming_weights(current, group)
-    outgoing = outgoing_weights(current, group)
-    unit_stats = calibration.units.get(group.name) if calibration is not None else None
+) -> tuple[GroupPlan, dict[str, torch.Tensor]]:
+    """Select, compensate and measure one group of the (partly reduced) ``current`` network.
 
+    Returns the group's plan and the compensation tensors it names.
+    """
+    incoming = incoming_weights(current, group)
+    unit_stats = calibration.units.get(group.name) if calibration is not None else None
+    choice = _choose_units(
+        current, group, n_keep, select=select, config=config, incoming=incoming, unit_stats=unit_stats,
+        generator=generator,
+    )
+    compensation, tensors, errors = _compensate(current, group, choice, config, calibration)
+    metrics = _group_metrics(group, choice, errors, unit_stats)
+    plan = GroupPlan(
+        group=group,
+        kept=choice.kept,
+        assignment=choice.assignment,
+        compensation=compensation,
+        metrics=metrics,
+        fold=config.fold,
+    )
+    return plan, tensors
+
+
+def _choose_units(
+    current: nn.Module,
+    group: UnitGroup,
+    n_keep: int,
+    *,
+    select: SelectFunction,
+    config: ReductionConfig,
+    incoming: np.ndarray,
+    unit_stats,
+    generator: np.random.Generator,
+) -> _Choice:
     # Exact duplicates are merged first whatever the method: they cost nothing.
     duplicate_of = np.arange(group.size) if group.residual else exact_duplicates(incoming, group.homogeneous)
     unique = np.flatnonzero(duplicate_of == np.arange(group.size))
@@ -307,11 +432,11 @@ def _plan_group(
         group=group,
         n_keep=min(n_keep, unique.size),
         incoming=incoming[unique],
-        outgoing=outgoing[unique],
+        outgoing=outgoing_weights(current, group)[unique],
         stats=_restrict(unit_stats, unique),
         homogeneous=group.homogeneous,
         random_state=generator,
-        params=params,
+        params=dict(config.method_params),
     )
     selection: Selection = select(context)
     selection.validate(unique.size)
@@ -320,24 +445,41 @@ def _plan_group(
     assignment[unique] = np.where(local >= 0, unique[np.clip(local, 0, None)], -1)
     duplicates = np.flatnonzero(duplicate_of != np.arange(group.size))
     assignment[duplicates] = assignment[duplicate_of[duplicates]]
-    kept = np.sort(unique[selection.kept])
-    scales = None if group.residual else merge_scales(incoming, assignment, group.homogeneous)
     # A plain drop still takes the free merges: duplicates whose representative stays.
     free = np.zeros(group.size, dtype=bool)
     free[duplicates] = assignment[duplicates] == duplicate_of[duplicates]
+    return _Choice(
+        kept=np.sort(unique[selection.kept]),
+        assignment=assignment,
+        scales=None if group.residual else merge_scales(incoming, assignment, group.homogeneous),
+        free=free,
+        n_duplicates=int(duplicates.size),
+        info=selection.info,
+    )
 
+
+def _compensate(
+    current: nn.Module,
+    group: UnitGroup,
+    choice: _Choice,
+    config: ReductionConfig,
+    calibration: Calibration | None,
+) -> tuple[dict[str, dict[str, str | None]], dict[str, torch.Tensor], list[float]]:
+    """Each consumer's new weights: the compensation table, its tensors and the output errors."""
+    modules = dict(current.named_modules())
     compensation: dict[str, dict[str, str | None]] = {}
-    errors = []
+    tensors: dict[str, torch.Tensor] = {}
+    errors: list[float] = []
+    scales = None  # lstsq refits the weights instead of adding merged units' columns
+    if choice.scales is not None and config.fold == "exact":
+        scales = choice.scales
+    elif choice.scales is not None and config.fold == "none":
+        scales = np.where(choice.free, choice.scales, 0.0)
     for consumer in group.consumers:
-        module = modules[consumer.module]
         stats = calibration.consumers.get(consumer.module) if calibration is not None else None
-        use_scales = None
-        if scales is not None and fold == "exact":
-            use_scales = scales
-        elif scales is not None and fold == "none":
-            use_scales = np.where(free, scales, 0.0)
         update = fold_consumer(
-            module, consumer, group, kept, assignment, fold, scales=use_scales, stats=stats, ridge=ridge
+            modules[consumer.module], consumer, group, choice.kept, choice.assignment, config.fold,
+            scales=scales, stats=stats, ridge=config.ridge,
         )
         weight_key = f"{group.name}/{consumer.module}/weight"
         tensors[weight_key] = update.weight.contiguous()
@@ -348,23 +490,27 @@ def _plan_group(
         compensation[consumer.module] = {"weight": weight_key, "bias": bias_key}
         if update.output_error is not None:
             errors.append(update.output_error)
+    return compensation, tensors, errors
 
+
+def _group_metrics(group: UnitGroup, choice: _Choice, errors: list[float], unit_stats) -> dict[str, Any]:
+    """The planner's measurements (``CORE_METRICS``) and the method's own facts under ``"method"``."""
     metrics: dict[str, Any] = {
         "units": group.size,
-        "kept": int(kept.size),
-        "exact_duplicates": int(duplicates.size),
-        **{k: v for k, v in selection.info.items() if isinstance(v, (int, float, str, bool))},
+        "kept": int(choice.kept.size),
+        "exact_duplicates": choice.n_duplicates,
     }
     if errors:
         metrics["output_error"] = float(np.mean(errors))
     if unit_stats is not None:
         covariance = unit_stats.covariance
-        error = unit_reconstruction_error(covariance, kept)
-        bound = svd_bound(covariance, kept.size)
+        error = unit_reconstruction_error(covariance, choice.kept)
+        bound = svd_bound(covariance, choice.kept.size)
         metrics["unit_error"] = error
         metrics["svd_bound"] = bound
         metrics["svd_ratio"] = error / bound if bound > 1e-12 else (1.0 if error <= 1e-12 else float("inf"))
-    return GroupPlan(group=group, kept=kept, assignment=assignment, compensation=compensation, metrics=metrics, fold=fold)
+    metrics["method"] = {k: v for k, v in choice.info.items() if isinstance(v, (int, float, str, bool))}
+    return metrics
 
 
 def _restrict(stats, indices: np.ndarray):

@@ -67,3 +67,103 @@ def test_same_seed_same_plan(tiny_mlp, mlp_batches):
     assert [p.kept.tolist() for p in first.groups] == [p.kept.tolist() for p in second.groups]
     for key, tensor in first.tensors.items():
         assert torch.equal(tensor, second.tensors[key])
+
+
+# ------------------------------------------------------------------ ReductionConfig and format 2
+
+
+def test_config_is_frozen_normalised_and_round_trips():
+    import dataclasses
+
+    from netgraph import ReductionConfig
+
+    params = {"max_iter": 3}
+    config = ReductionConfig(keep={"0": 0.5}, groups=["0"], method_params=params, random_state=4)
+    params["max_iter"] = 99
+    assert config.method_params == {"max_iter": 3}  # a copy, not the caller's dict
+    assert config.groups == ("0",)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.keep = 0.1
+    assert ReductionConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(PlanError, match="unknown fields \\['kep'\\]"):
+        ReductionConfig.from_dict({**config.to_dict(), "kep": 0.5})
+    with pytest.raises(PlanError, match="newer than this netgraph"):
+        ReductionConfig.from_dict({**config.to_dict(), "version": 99})
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter"),
+    [
+        ({"ridge": -1.0}, "ridge"),
+        ({"random_state": "seven"}, "random_state"),
+        ({"method_params": [1, 2]}, "method_params"),
+        ({"groups": 3}, "groups"),
+        ({"sequential": "yes"}, "sequential"),
+        ({"budget": "world"}, "budget"),
+    ],
+)
+def test_config_refuses_bad_values_before_tracing(tiny_mlp, arguments, parameter):
+    # The example input is wrong for the model: only a check made before tracing can name the parameter.
+    with pytest.raises(InvalidParameterError, match=f"'{parameter}' parameter of plan_reduction"):
+        plan_reduction(tiny_mlp, "not a tensor", fold="exact", **arguments)
+
+
+def test_plan_keeps_recipe_apart_from_diagnostics(tiny_mlp, mlp_batches):
+    from netgraph import plan_from_config
+
+    plan = plan_reduction(tiny_mlp, mlp_batches[0], keep=0.5, method="random", calibration=mlp_batches,
+                          random_state=2, method_params={})
+    assert plan.config.method == plan.method == "random" and plan.config.fold == plan.fold == "lstsq"
+    assert set(plan.diagnostics) == {"keep_per_group", "skipped_groups", "calibration_batches"}
+    assert plan.diagnostics["calibration_batches"] == len(mlp_batches)
+    assert plan.parameters["budget"] == "group" and plan.parameters["keep_per_group"] == {"0": 0.5, "2": 0.5}
+    replayed = plan_from_config(tiny_mlp, mlp_batches[0], plan.config, mlp_batches)
+    assert [p.kept.tolist() for p in replayed.groups] == [p.kept.tolist() for p in plan.groups]
+    for key, tensor in plan.tensors.items():
+        assert torch.equal(tensor, replayed.tensors[key])
+
+
+def test_precomputed_calibration_is_recorded_as_not_sequential(tiny_mlp, mlp_batches):
+    from netgraph import calibrate
+
+    plan = plan_reduction(tiny_mlp, mlp_batches[0], calibration=calibrate(tiny_mlp, mlp_batches))
+    assert plan.config.sequential is False
+
+
+def test_method_facts_are_nested_and_cannot_overwrite_core_metrics(tiny_mlp, mlp_batches, monkeypatch):
+    from netgraph.select import Selection
+    from netgraph.select.base import _REGISTRY, _NEEDS_DATA
+
+    def liar(context):
+        return Selection.from_kept(range(context.n_keep), context.n_units, info={"kept": -5, "blocks": 2})
+
+    monkeypatch.setitem(_REGISTRY, "liar", liar)
+    monkeypatch.setitem(_NEEDS_DATA, "liar", False)
+    plan = plan_reduction(tiny_mlp, mlp_batches[0], keep=0.5, method="liar", fold="exact")
+    metrics = plan.groups[0].metrics
+    assert metrics["kept"] == plan.groups[0].kept.size > 0
+    assert metrics["method"] == {"kept": -5, "blocks": 2}
+
+
+def test_version_1_plan_is_read(tiny_mlp, mlp_batches, tmp_path):
+    import json
+
+    from netgraph import ReductionPlan, apply_plan
+
+    plan = plan_reduction(tiny_mlp, mlp_batches[0], keep=0.5, method="magnitude", fold="exact")
+    record = plan.to_dict()
+    old = {key: value for key, value in record.items() if key not in ("config", "diagnostics")}
+    old.update(version=1, method="magnitude", fold="exact", parameters=plan.parameters)
+    for group in old["groups"]:
+        facts = group["metrics"].pop("method")
+        group["metrics"].update(facts, score_kind="magnitude")  # version 1 spliced method facts in
+    plan.save(tmp_path / "new.json")
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "old.json.safetensors").write_bytes((tmp_path / "new.json.safetensors").read_bytes())
+    loaded = ReductionPlan.load(tmp_path / "old.json")
+    assert loaded.config == plan.config and loaded.diagnostics == plan.diagnostics
+    assert loaded.groups[0].metrics["method"]["score_kind"] == "magnitude"
+    assert "score_kind" not in loaded.groups[0].metrics
+    batch = mlp_batches[0]
+    assert torch.equal(apply_plan(tiny_mlp, loaded)(batch), apply_plan(tiny_mlp, plan)(batch))
+    assert loaded.to_dict()["version"] == 2
