@@ -5,7 +5,7 @@ MODEL: ``zoo:NAME``; a local Hugging Face model folder (``config.json``, loaded 
 state dict read with ``weights_only=True``); or a ``.pt`` file holding a pickled whole
 model, refused unless ``--unsafe-pickle``.
 
-DATA: ``zoo:NAME`` (digits, mnist5k, sentences); a ``.npy`` / ``.npz`` / ``.pt`` tensor
+DATA: ``zoo:NAME`` (digits, mnist5k, text, synthetic-sentences, …); a ``.npy`` / ``.npz`` / ``.pt`` tensor
 file (optional labels as ``y`` / ``labels``); a ``.txt`` file, one sentence a line, for
 text models. Every problem with these is a :class:`BadInput` naming the fix.
 """
@@ -277,7 +277,7 @@ def load_data_spec(
         name = spec.split(":", 1)[1]
         if name not in zoo.DATASETS:
             raise BadInput(f"Unknown zoo data set {name!r}; choose one of: {', '.join(zoo.DATASETS)}.")
-        if name == "sentences":
+        if name in zoo.TEXT_DATASETS:
             splits = zoo.load_dataset(name)
             train_inputs = _sentences(list(splits.train), info, spec)
             held = _sentences(list(splits.test), info, spec)

@@ -59,8 +59,8 @@ ModelArg = Annotated[str, typer.Argument(
     metavar="MODEL", help="zoo:NAME, a Hugging Face model folder, or package.module:factory.", show_default=False)]
 DataOpt = Annotated[Optional[str], typer.Option(
     "--data", "-d", metavar="DATA",
-    help="zoo:NAME (digits, mnist5k, sentences), a .npy/.npz/.pt file, or a .txt file (one sentence a line). "
-         "Default for zoo models: their training data.")]
+    help="zoo:NAME (digits, mnist5k, text, text-kjv, synthetic-sentences, …), a .npy/.npz/.pt file, or a .txt file (one sentence a line). "
+         "Default for zoo models: their training data (real English text for minilm).")]
 WeightsOpt = Annotated[Optional[Path], typer.Option(
     "--weights", "-w", help="Weights for a factory MODEL: .safetensors, or a .pt state dict.")]
 UnsafePickleOpt = Annotated[bool, typer.Option(

@@ -1,6 +1,6 @@
-"""Regenerate netgraph/zoo/sentences.txt, the English sentence set shipped for text models.
+"""Regenerate netgraph/zoo/synthetic_sentences.txt: English sentences generated from templates (zoo:synthetic-sentences).
 
-Deterministic (seeded); run `python scripts/make_sentences.py` from anywhere."""
+Deterministic (seeded); run `python scripts/make_synthetic_sentences.py` from anywhere."""
 import random
 rng = random.Random(7)
 people = ["My sister", "The old farmer", "A young doctor", "Our neighbour", "The teacher", "My grandfather",
@@ -139,4 +139,4 @@ for a in animals:
 lines = sorted(out)
 rng.shuffle(lines)
 print(len(lines))
-open(__import__("pathlib").Path(__file__).resolve().parents[1] / "netgraph" / "zoo" / "sentences.txt", "w").write("\n".join(lines) + "\n")
+open(__import__("pathlib").Path(__file__).resolve().parents[1] / "netgraph" / "zoo" / "synthetic_sentences.txt", "w").write("\n".join(lines) + "\n")

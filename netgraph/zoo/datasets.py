@@ -1,9 +1,14 @@
-"""Built-in data sets: scikit-learn digits, a 5,000-image MNIST subset, English sentences.
+"""Built-in data sets: scikit-learn digits, a 5,000-image MNIST subset, English text.
 
-Every split is fixed: a stratified 60/20/20 train/val/test split made with
-``sklearn.model_selection.train_test_split`` and seed 0 (for ``sentences``, a seeded
-permutation into 800 train / 200 val / the rest test). Loading the same data set twice
-gives identical tensors.
+Every split is fixed. Images: a stratified 60/20/20 train/val/test split made with
+``sklearn.model_selection.train_test_split`` and seed 0 — models are trained on train,
+accuracies are reported on test. ``text`` is real English from three sources
+(:mod:`netgraph.zoo.english_text`), split 60/20/20 per source when the file was built;
+``text-<source>`` is one source alone (for cross-domain checks). ``synthetic-sentences``
+are sentences generated from templates (``scripts/make_synthetic_sentences.py``), kept
+under that explicit name as an example of narrow, out-of-domain calibration data: a
+seeded permutation into 800 train / 200 val / the rest test. Loading the same data set
+twice gives identical data.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from torch.utils.data import TensorDataset
 
 from netgraph.errors import CheckpointError, InvalidParameterError
 
-__all__ = ["DATASETS", "Splits", "load_dataset", "load_sentences", "SPLIT_SEED"]
+__all__ = ["DATASETS", "TEXT_DATASETS", "Splits", "load_dataset", "load_synthetic_sentences", "SPLIT_SEED"]
 
-DATASETS = ("digits", "mnist5k", "sentences")
+TEXT_DATASETS = ("text", "text-python-docs", "text-api-docs", "text-kjv", "synthetic-sentences")
+DATASETS = ("digits", "mnist5k") + TEXT_DATASETS
 SPLIT_SEED = 0
 _SENTENCE_SPLIT = (800, 200)  # train, val; the rest is test
 
@@ -31,7 +37,7 @@ class Splits:
     """Train, validation and test parts of one data set.
 
     For the image data sets each part is a ``TensorDataset(X, y)`` (X float32, y int64);
-    for ``sentences`` each part is a list of str.
+    for the text data sets each part is a list of str.
     """
 
     train: Any
@@ -75,12 +81,12 @@ def _raw(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=1)
-def load_sentences() -> tuple[str, ...]:
-    """All sentences shipped with netgraph (``netgraph/zoo/sentences.txt``), file order."""
+def load_synthetic_sentences() -> tuple[str, ...]:
+    """The template-generated sentences (``netgraph/zoo/synthetic_sentences.txt``), file order."""
     try:
-        text = resources.files("netgraph.zoo").joinpath("sentences.txt").read_text(encoding="utf-8")
+        text = resources.files("netgraph.zoo").joinpath("synthetic_sentences.txt").read_text(encoding="utf-8")
     except OSError as error:
-        raise CheckpointError(f"The bundled sentence file is missing: {error}") from error
+        raise CheckpointError(f"The bundled sentence file is missing ({error}); reinstall netgraph.") from error
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -89,10 +95,10 @@ def load_dataset(name: str, *, as_images: bool = False) -> Splits:
 
     Parameters
     ----------
-    name : {"digits", "mnist5k", "sentences"}
+    name : {"digits", "mnist5k", "text", "text-python-docs", "text-api-docs", "text-kjv", "synthetic-sentences"}
     as_images : bool
         Return image data as ``(N, 1, side, side)`` instead of flat ``(N, side²)``
-        (8×8 for digits, 28×28 for mnist5k). Ignored for ``sentences``.
+        (8×8 for digits, 28×28 for mnist5k). Ignored for text.
 
     Examples
     --------
@@ -102,8 +108,13 @@ def load_dataset(name: str, *, as_images: bool = False) -> Splits:
     """
     if name not in DATASETS:
         raise InvalidParameterError.expected("name", "load_dataset", f"one of {DATASETS}", name)
-    if name == "sentences":
-        sentences = list(load_sentences())
+    if name.startswith("text"):
+        from netgraph.zoo.english_text import load_english_text
+
+        sources = None if name == "text" else name[len("text-") :]
+        return Splits(*(load_english_text(split, sources) for split in ("train", "val", "test")), name)
+    if name == "synthetic-sentences":
+        sentences = list(load_synthetic_sentences())
         order = np.random.default_rng(SPLIT_SEED).permutation(len(sentences))
         shuffled = [sentences[i] for i in order]
         n_train, n_val = _SENTENCE_SPLIT

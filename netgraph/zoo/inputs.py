@@ -35,10 +35,14 @@ def example_inputs(name: str, n_samples: int = 4) -> torch.Tensor | dict[str, to
     return batches[0]
 
 
-def calibration_sentences(n_samples: int = 512) -> list[str]:
-    """The first ``n_samples`` sentences of the ``sentences`` training split."""
+def calibration_sentences(n_samples: int = 512, dataset: str = "text") -> list[str]:
+    """The first ``n_samples`` sentences of a text data set's training split (all sources mixed)."""
     _positive_int(n_samples, "n_samples", "calibration_sentences")
-    return load_dataset("sentences").train[:n_samples]
+    from netgraph.zoo.datasets import TEXT_DATASETS
+
+    if dataset not in TEXT_DATASETS:
+        raise InvalidParameterError.expected("dataset", "calibration_sentences", f"one of {TEXT_DATASETS}", dataset)
+    return load_dataset(dataset).train[:n_samples]
 
 
 def calibration_batches(
@@ -49,12 +53,14 @@ def calibration_batches(
     shuffle: bool = True,
     seed: int = 0,
     max_length: int = 64,
+    dataset: str | None = None,
 ) -> list:
     """Model-input batches from the training split of the data ``name`` was trained on.
 
     Vision models get tensors (images for the CNNs, flat vectors for the MLPs), minilm gets
     tokenised dicts. With ``shuffle`` the samples are a seeded random subset; the result is
-    the same for the same arguments. ``n_samples`` is capped at the split size.
+    the same for the same arguments. ``n_samples`` is capped at the split size. ``dataset``
+    chooses another text data set for minilm (default: ``text``, the real English).
     """
     _check(name, "calibration_batches")
     _positive_int(n_samples, "n_samples", "calibration_batches")
@@ -62,7 +68,7 @@ def calibration_batches(
     if name == "minilm":
         from netgraph.zoo.text import encode_sentences, load_tokenizer
 
-        sentences = load_dataset("sentences").train
+        sentences = calibration_sentences(10**9, dataset or "text")
         if shuffle:
             order = torch.randperm(len(sentences), generator=torch.Generator().manual_seed(seed)).tolist()
             sentences = [sentences[i] for i in order]

@@ -73,9 +73,12 @@ def _check_name(name: str, owner: str, *, vision_only: bool = False) -> None:
 
 
 def model_dataset(name: str) -> str:
-    """Name of the data set a zoo model was trained on (``"sentences"`` for minilm)."""
+    """Name of the data set a zoo model comes with: its training set, or ``"text"`` for minilm.
+
+    MiniLM was trained elsewhere; its default data is the built-in real English text.
+    """
     _check_name(name, "model_dataset")
-    return "sentences" if name == "minilm" else RECIPES[name].dataset
+    return "text" if name == "minilm" else RECIPES[name].dataset
 
 
 def build_model(name: str) -> nn.Module:

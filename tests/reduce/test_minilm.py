@@ -10,7 +10,7 @@ def test_minilm_ffn_reduces_runs_and_round_trips(minilm, tmp_path):
 
     model, _ = minilm
     tokenizer = zoo.load_tokenizer()
-    sentences = list(zoo.load_dataset("sentences").train[:256])
+    sentences = list(zoo.load_dataset("text").train[:256])
     batches = [zoo.encode_sentences(tokenizer, sentences[i : i + 32]) for i in range(0, 256, 32)]
     plan = plan_reduction(
         model, batches[0], keep=0.5, method="activation", fold="lstsq", calibration=batches, groups="intermediate"
@@ -20,9 +20,9 @@ def test_minilm_ffn_reduces_runs_and_round_trips(minilm, tmp_path):
     assert all(layer.intermediate.dense.out_features == 768 for layer in reduced.encoder.layer)
     assert model.encoder.layer[0].intermediate.dense.out_features == 1536  # original untouched
 
-    held_out = list(zoo.load_dataset("sentences").test[:64])
+    held_out = list(zoo.load_dataset("text").test[:64])
     cosine = zoo.mean_cosine(reduced, model, tokenizer, held_out)
-    assert cosine > 0.93, cosine
+    assert cosine > 0.92, cosine  # real held-out text (three sources)
 
     save_reduced(reduced, plan, tmp_path / "minilm")
     loaded = load_reduced(zoo.load_model("minilm"), tmp_path / "minilm")

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from netgraph.errors import InvalidParameterError
-from netgraph.zoo import DATASETS, load_dataset, load_sentences
+from netgraph.zoo import DATASETS, TEXT_DATASETS, load_dataset, load_synthetic_sentences
 
 
 @pytest.mark.parametrize("name, n_total, n_features", [("digits", 1797, 64), ("mnist5k", 5000, 784)])
@@ -39,16 +39,24 @@ def test_as_images_reshapes():
     assert torch.equal(images.flatten(1), flat)
 
 
-def test_sentences_are_shipped_unique_and_split():
-    sentences = load_sentences()
+def test_synthetic_sentences_are_shipped_unique_and_split():
+    sentences = load_synthetic_sentences()
     assert len(sentences) >= 1200
     assert len(set(sentences)) == len(sentences)
     assert all(s[0].isupper() and s[-1] in ".?!" for s in sentences)
-    splits = load_dataset("sentences")
+    splits = load_dataset("synthetic-sentences")
     assert (len(splits.train), len(splits.val)) == (800, 200) and len(splits.test) >= 200
     assert set(splits.train).isdisjoint(splits.test) and set(splits.val).isdisjoint(splits.test)
-    assert load_dataset("sentences").train == splits.train
-    assert "sentences" in DATASETS
+    assert load_dataset("synthetic-sentences").train == splits.train
+    assert "synthetic-sentences" in DATASETS and "sentences" not in DATASETS
+
+
+@pytest.mark.parametrize("name", TEXT_DATASETS)
+def test_text_datasets_have_disjoint_splits(name):
+    splits = load_dataset(name)
+    assert all(isinstance(s, str) for s in splits.train)
+    assert set(splits.train).isdisjoint(splits.test) and set(splits.val).isdisjoint(splits.test)
+    assert set(splits.train).isdisjoint(splits.val)
 
 
 def test_unknown_dataset_is_rejected():

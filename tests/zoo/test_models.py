@@ -61,7 +61,7 @@ def test_calibration_batches_are_deterministic_and_sized():
 def test_model_dataset_names():
     assert model_dataset("lenet-300-100") == "mnist5k"
     assert model_dataset("resnet-digits") == "digits"
-    assert model_dataset("minilm") == "sentences"
+    assert model_dataset("minilm") == "text"
 
 
 @pytest.mark.parametrize("call", [lambda: load_model("vgg"), lambda: example_inputs("vgg"),

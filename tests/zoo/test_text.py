@@ -50,7 +50,7 @@ def test_mean_cosine_of_a_model_with_itself_is_one(minilm):
     from netgraph.zoo import calibration_batches, load_dataset
 
     model, tokenizer = minilm
-    sentences = load_dataset("sentences").val[:16]
+    sentences = load_dataset("text").val[:16]
     assert text.mean_cosine(model, model, tokenizer, sentences) == pytest.approx(1.0, abs=1e-5)
     batches = calibration_batches("minilm", n_samples=20, batch_size=8)
     assert [b["input_ids"].shape[0] for b in batches] == [8, 8, 4]
