@@ -13,9 +13,15 @@ from netgraph.calibrate.capture import consumer_inputs, consumer_outputs, unit_s
 from netgraph.calibrate.stats import ConsumerStats, UnitStats
 from netgraph.errors import CalibrationError
 from netgraph.batches import call_model
+from netgraph.graph.cuts import current_columns
 from netgraph.graph.groups import UnitGroup, find_unit_groups
+from netgraph.graph.layers import CONV_TYPES, weight_view
 
-__all__ = ["Calibration", "calibrate", "stream_statistics"]
+__all__ = ["Calibration", "calibrate", "stream_statistics", "DEFAULT_MEMORY_BUDGET", "consumer_fan_in"]
+
+# Bytes the float64 sums of one pass may take: a Gram over every input of a Flatten
+# consumer (VGG's 25,089) alone would need 5 GB.
+DEFAULT_MEMORY_BUDGET = 2 * 1024**3
 
 
 class _StopForward(Exception):
@@ -57,6 +63,40 @@ def _check_finite(name: str, gram: np.ndarray) -> None:
         )
 
 
+def consumer_fan_in(module: nn.Module) -> int:
+    """Width of a consumer's (unfolded) input: in_features, or C·kh·kw for a convolution."""
+    weight = weight_view(module)
+    taps = int(np.prod(weight.shape[2:])) if isinstance(module, CONV_TYPES) else 1
+    return int(weight.shape[1]) * taps
+
+
+def _budget_consumers(
+    modules: dict[str, nn.Module], names: list[str], groups: list[UnitGroup], budget: float, with_targets: bool
+) -> dict[str, str]:
+    """Consumers whose Gram matrices do not fit ``budget`` bytes -> the reason, said in the plan.
+
+    Unit Grams (units², small) are counted first; consumer Grams are granted in order of
+    size, smallest first, so one huge Flatten consumer cannot starve the rest.
+    """
+    used = sum(8 * g.size * g.size for g in groups)
+    sizes = {}
+    for name in names:
+        module = modules[name]
+        n_out = weight_view(module).shape[0] if with_targets else None
+        sizes[name] = (consumer_fan_in(module), ConsumerStats.nbytes(consumer_fan_in(module), n_out))
+    refused = {}
+    for name in sorted(names, key=lambda n: sizes[n][1]):
+        fan_in, nbytes = sizes[name]
+        if used + nbytes > budget:
+            refused[name] = (
+                f"the Gram of {fan_in:,} inputs of {name} needs {nbytes / 1e9:.2f} GB beyond the "
+                f"{budget / 1e9:.2f} GB memory budget; its dropped units' means go into the bias"
+            )
+        else:
+            used += nbytes
+    return refused
+
+
 def stream_statistics(
     model: nn.Module,
     batches: Iterable[Any],
@@ -65,6 +105,7 @@ def stream_statistics(
     reference: nn.Module | None = None,
     output_rows: dict[str, np.ndarray] | None = None,
     progress: Callable[[int], None] | None = None,
+    memory_budget: float = DEFAULT_MEMORY_BUDGET,
 ) -> Calibration:
     """Accumulate unit and consumer statistics of ``groups`` over ``batches``.
 
@@ -72,6 +113,11 @@ def stream_statistics(
     reference's output of the same layer as the least-squares target, so a refit reproduces
     the *original* network even when ``model`` is already partly reduced. ``output_rows``
     restricts those targets to the output channels the reduced layer still has.
+
+    One Gram per distinct input: a group whose first consumer is a Linear reading one
+    column per unit takes its unit statistics as a block of that consumer's Gram. Grams
+    that would exceed ``memory_budget`` bytes (float64 sums) are replaced by input means
+    (``ConsumerStats.fallback`` says so).
     """
     modules = dict(model.named_modules())
     reference_modules = dict(reference.named_modules()) if reference is not None else {}
@@ -84,9 +130,10 @@ def stream_statistics(
 
     def unit_hook(group: UnitGroup):
         consumer = group.consumers[0]
+        columns = current_columns(modules[consumer.module], consumer)
 
         def hook(module, args):
-            samples = unit_samples(args[0], consumer, state["mask"])
+            samples = unit_samples(args[0], consumer, state["mask"], columns)
             stats = calibration.units.setdefault(group.name, UnitStats.empty(group.size))
             stats.update(samples)
 
@@ -99,7 +146,7 @@ def stream_statistics(
             target = targets.pop(name, None)
             if name not in calibration.consumers:
                 n_out = None if target is None else target.shape[1]
-                calibration.consumers[name] = ConsumerStats.empty(inputs.shape[1], n_out)
+                calibration.consumers[name] = ConsumerStats.empty(inputs.shape[1], n_out, fallback=refused.get(name))
             calibration.consumers[name].update(inputs, target)
             # Every statistic is taken at consumer inputs: once all are seen, the rest of the
             # forward pass is waste.
@@ -115,25 +162,28 @@ def stream_statistics(
             out = consumer_outputs(module, output, state["mask"])
             targets[name] = out if rows is None else out[:, rows]
             reference_seen.add(name)
-            if reference_seen.issuperset(consumer_names):
+            if reference_seen.issuperset(target_names):
                 raise _StopForward
 
         return hook
 
     consumer_names = []
-    derived: list[UnitGroup] = []
     for group in groups:
-        first = group.consumers[0]
-        if first.kind == "linear" and first.columns.shape[1] == 1:
-            derived.append(group)  # its unit statistics are a block of the consumer's Gram
-        else:
-            handles.append(modules[first.module].register_forward_pre_hook(unit_hook(group)))
         for consumer in group.consumers:
             if consumer.module not in consumer_names:
                 consumer_names.append(consumer.module)
+    refused = _budget_consumers(modules, consumer_names, groups, memory_budget, reference is not None)
+    target_names = [name for name in consumer_names if name not in refused]
+    derived: list[UnitGroup] = []
+    for group in groups:
+        first = group.consumers[0]
+        if first.kind in ("linear", "transposed_linear") and first.columns.shape[1] == 1 and first.module not in refused:
+            derived.append(group)  # its unit statistics are a block of the consumer's Gram
+        else:
+            handles.append(modules[first.module].register_forward_pre_hook(unit_hook(group)))
     for name in consumer_names:
         handles.append(modules[name].register_forward_pre_hook(consumer_hook(name)))
-        if reference is not None:
+        if reference is not None and name not in refused:
             handles.append(reference_modules[name].register_forward_hook(target_hook(name)))
     was_training = model.training
     model.eval()
@@ -156,14 +206,14 @@ def stream_statistics(
     for group in derived:
         consumer = calibration.consumers.get(group.consumers[0].module)
         if consumer is not None:
-            index = group.consumers[0].columns[:, 0]
+            index = current_columns(modules[group.consumers[0].module], group.consumers[0])[:, 0]
             calibration.units[group.name] = UnitStats(
                 consumer.count, consumer.gram[-1, index].copy(), consumer.gram[np.ix_(index, index)].copy()
             )
     if calibration.n_batches == 0:
         raise CalibrationError("Calibration data is empty: give at least one batch of model inputs.")
     for name, stats in {**calibration.units, **calibration.consumers}.items():
-        _check_finite(name, stats.gram)
+        _check_finite(name, stats.gram if stats.gram is not None else stats.total)
     missing = [g.name for g in groups if g.name not in calibration.units]
     if missing:
         raise CalibrationError(f"Calibration never reached the unit groups {missing}; are the batches model inputs?")

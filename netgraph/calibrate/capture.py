@@ -13,26 +13,11 @@ from torch.nn import functional as F
 
 from netgraph.errors import UnsupportedModelError
 from netgraph.graph.groups import Member
+from netgraph.graph.layers import CONV_TYPES
+from netgraph.graph.samples import token_rows as _rows
+from netgraph.graph.samples import unit_samples
 
 __all__ = ["unit_samples", "consumer_inputs", "consumer_outputs", "unfolded_columns"]
-
-
-def _rows(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Flatten (..., F) to (N, F), keeping only unmasked tokens when a mask fits."""
-    if mask is not None and x.dim() == 3 and tuple(x.shape[:2]) == tuple(mask.shape):
-        return x[mask.bool()]
-    return x.reshape(-1, x.shape[-1])
-
-
-def unit_samples(x: torch.Tensor, consumer: Member, mask: torch.Tensor | None) -> torch.Tensor:
-    """The group's unit activations, (n_samples, n_units), read from a consumer's input."""
-    columns = torch.as_tensor(consumer.columns, device=x.device)
-    if consumer.kind == "conv":
-        channels = x.index_select(1, columns[:, 0])
-        return channels.movedim(1, -1).reshape(-1, columns.shape[0])
-    rows = _rows(x, mask)
-    picked = rows[:, columns.reshape(-1)].reshape(rows.shape[0], columns.shape[0], columns.shape[1])
-    return picked.transpose(1, 2).reshape(-1, columns.shape[0])
 
 
 def _conv2d_view(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
@@ -51,8 +36,24 @@ def _conv2d_view(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict
     return x, dict(kernel_size=module.kernel_size, dilation=module.dilation, padding=module.padding, stride=module.stride)
 
 
+def _unfold3d(module: nn.Conv3d, x: torch.Tensor) -> torch.Tensor:
+    """im2col of a 3-D convolution, (n_samples, C*kd*kh*kw), with Tensor.unfold per axis."""
+    if tuple(module.dilation) != (1, 1, 1):
+        raise UnsupportedModelError(f"Dilated Conv3d ({module.dilation}) cannot be folded; use fold='none'.")
+    pd, ph, pw = module.padding
+    x = F.pad(x, (pw, pw, ph, ph, pd, pd))
+    for axis, (size, step) in enumerate(zip(module.kernel_size, module.stride)):
+        x = x.unfold(2 + axis, size, step)  # (B, C, oD, oH, oW, kd, kh, kw) once all three are done
+    b, c, od, oh, ow = x.shape[:5]
+    return x.permute(0, 2, 3, 4, 1, 5, 6, 7).reshape(b * od * oh * ow, -1)
+
+
 def consumer_inputs(module: nn.Module, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """A consumer's input as (n_samples, fan_in): Linear rows, or im2col patches of a conv."""
+    if isinstance(module, nn.Conv3d):
+        if isinstance(module.padding, str) or module.padding_mode != "zeros":
+            raise UnsupportedModelError("Conv3d with non-zero or string padding cannot be folded; use fold='none'.")
+        return _unfold3d(module, x)
     if isinstance(module, (nn.Conv1d, nn.Conv2d)):
         if isinstance(module.padding, str):
             raise UnsupportedModelError(f"Convolution with padding={module.padding!r} is not supported for folding.")
@@ -64,15 +65,19 @@ def consumer_inputs(module: nn.Module, x: torch.Tensor, mask: torch.Tensor | Non
 
 def consumer_outputs(module: nn.Module, y: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """A consumer's output as (n_samples, fan_out), rows aligned with :func:`consumer_inputs`."""
-    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+    if isinstance(module, CONV_TYPES):
         return y.movedim(1, -1).reshape(-1, y.shape[1])
     return _rows(y, mask)
 
 
-def unfolded_columns(module: nn.Module, consumer: Member) -> torch.Tensor:
-    """Per-unit columns of :func:`consumer_inputs`, (n_units, per_unit)."""
-    columns = torch.as_tensor(consumer.columns)
-    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+def unfolded_columns(module: nn.Module, consumer: Member, columns=None) -> torch.Tensor:
+    """Per-unit columns of :func:`consumer_inputs`, (n_units, per_unit).
+
+    ``columns`` (channel indices, default ``consumer.columns``) renumbers them for a layer
+    that other groups have already cut.
+    """
+    columns = torch.as_tensor(consumer.columns if columns is None else columns)
+    if isinstance(module, CONV_TYPES):
         taps = int(torch.tensor(module.kernel_size).prod())
         return (columns[:, :1] * taps + torch.arange(taps)).to(torch.int64)
     return columns.to(torch.int64)

@@ -19,16 +19,11 @@ from torch import nn
 
 from netgraph.batches import call_model, first_rows
 from netgraph.errors import UnsupportedModelError
+from netgraph.graph.layers import CONV_TYPES, is_grouped, is_transposed_linear, layer_kind, norm_kind
+from netgraph.graph.tracing import DEFAULT_TRACE_SECONDS, TraceClock, trace_dependencies
 
 __all__ = ["Member", "UnitGroup", "find_unit_groups"]
 
-# Layers whose units netgraph can cut; anything else inside a group makes it unsupported.
-_PRODUCER_KINDS = {nn.Linear: "linear", nn.Conv2d: "conv", nn.Conv1d: "conv"}
-_NORM_KINDS = {
-    nn.BatchNorm1d: "batchnorm",
-    nn.BatchNorm2d: "batchnorm",
-    nn.LayerNorm: "layernorm",
-}
 # Autograd ops that mean units are mixed non-linearly with one another (attention).
 _MIXING_OPS = re.compile(r"ScaledDotProduct|Bmm|Matmul|Softmax|Baddbmm", re.IGNORECASE)
 _ACTIVATION_OPS = {
@@ -53,8 +48,8 @@ class Member:
     """
 
     module: str
-    kind: str  # "linear", "conv", "batchnorm", "layernorm"
-    role: str  # "producer", "norm" or "consumer"
+    kind: str  # "linear", "transposed_linear", "conv", "depthwise", "batchnorm", "layernorm"
+    role: str  # "producer", "norm" (channel-wise pass-through: norms, depthwise convs) or "consumer"
     columns: np.ndarray  # (n_units, per_unit) int64
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +79,11 @@ class UnitGroup:
     foldable : bool
         True when every consumer reads the units linearly, so dropped units can be
         compensated in the consumers. ``reason`` says why not otherwise.
+    cuttable : bool
+        True when every layer of the group can be cut, even if the loss cannot be
+        compensated (a LayerNorm over the units): such a group is still reducible with
+        ``fold="none"``. False for groups that cannot be mapped (attention internals,
+        grouped convolutions, uneven channel maps); ``reason`` says why.
     homogeneous : bool
         The path from pre-activation to consumers is positively homogeneous per unit
         (checked numerically), so exactly proportional units can be merged exactly.
@@ -99,6 +99,7 @@ class UnitGroup:
     reason: str = ""
     homogeneous: bool = False
     operations: list[str] = field(default_factory=list)
+    cuttable: bool = True
 
     @property
     def members(self) -> list[Member]:
@@ -120,6 +121,7 @@ class UnitGroup:
             "foldable": self.foldable,
             "reason": self.reason,
             "homogeneous": self.homogeneous,
+            "cuttable": self.cuttable,
         }
 
     @classmethod
@@ -134,47 +136,41 @@ class UnitGroup:
             foldable=bool(data.get("foldable", True)),
             reason=data.get("reason", ""),
             homogeneous=bool(data.get("homogeneous", False)),
+            cuttable=bool(data.get("cuttable", data.get("foldable", True))),
         )
 
 
-def _kind(module: nn.Module, table: dict) -> str | None:
-    for cls, name in table.items():
-        if type(module) is cls or isinstance(module, cls):
-            return name
-    return None
-
-
-def _columns(item, size: int) -> np.ndarray:
-    """Per-unit column indices of one dependency item, from Torch-Pruning's root indices."""
+def _columns(item, size: int) -> np.ndarray | None:
+    """Per-unit column indices of one dependency item, from Torch-Pruning's root indices;
+    None when units map onto unequal numbers of columns (fused q/k/v, channel shuffle)."""
     indices = [int(i) for i in item.idxs]
     roots = getattr(item, "root_idxs", None) or list(range(len(indices)))
     buckets: list[list[int]] = [[] for _ in range(size)]
     for index, root in zip(indices, roots):
+        if not 0 <= int(root) < size:
+            return None
         buckets[int(root)].append(index)
     width = max(len(b) for b in buckets)
-    if any(len(b) != width for b in buckets):
-        raise UnsupportedModelError(f"Uneven channel mapping in layer {item.dep.target.name}.")
+    if width == 0 or any(len(b) != width for b in buckets):
+        return None
     return np.asarray(buckets, dtype=np.int64).reshape(size, width)
 
 
-def _build_dependency_graph(model: nn.Module, example_inputs: Any):
-    import torch_pruning as tp
-
-    try:
-        with torch.enable_grad():  # the tracer follows autograd
-            return tp.DependencyGraph().build_dependency(model, example_inputs=example_inputs)
-    except Exception as error:  # the tracer raises many types; name the model and the cause
-        raise UnsupportedModelError(
-            f"Torch-Pruning could not trace {type(model).__name__}: {type(error).__name__}: {error}. "
-            "Check that example_inputs match what the model's forward() expects."
-        ) from error
+def _root_types(model: nn.Module) -> tuple[type, ...]:
+    types: list[type] = [nn.Linear, *CONV_TYPES]
+    types += sorted({type(m) for m in model.modules() if is_transposed_linear(m)}, key=lambda t: t.__name__)
+    return tuple(types)
 
 
-def find_unit_groups(model: nn.Module, example_inputs: Any) -> list[UnitGroup]:
+def find_unit_groups(
+    model: nn.Module, example_inputs: Any, *, trace_seconds: float | None = DEFAULT_TRACE_SECONDS
+) -> list[UnitGroup]:
     """Every group of coupled units in ``model``, in module order, with its foldability.
 
     Groups whose units reach the model's output (the output layer) are not returned:
-    their size is fixed by the task.
+    their size is fixed by the task. A group that cannot be mapped is returned with
+    ``cuttable=False`` and its ``reason``; it never stops the others. Tracing stops with
+    an :class:`~netgraph.errors.UnsupportedModelError` after ``trace_seconds``.
 
     Examples
     --------
@@ -186,15 +182,18 @@ def find_unit_groups(model: nn.Module, example_inputs: Any) -> list[UnitGroup]:
     """
     was_training = model.training
     model.eval()
+    clock = TraceClock(trace_seconds, type(model).__name__)
     try:
-        graph = _build_dependency_graph(model, example_inputs)
+        graph, opaque = trace_dependencies(model, example_inputs, clock)
         names = {module: name for name, module in model.named_modules()}
         order = {name: i for i, name in enumerate(names.values())}
         groups = []
-        for tp_group in graph.get_all_groups(root_module_types=(nn.Conv2d, nn.Conv1d, nn.Linear)):
-            group = _convert_group(graph, tp_group, names)
-            if group is not None:
-                groups.append(group)
+        with clock.alarm():
+            for tp_group in graph.get_all_groups(root_module_types=_root_types(model)):
+                clock.check()
+                group = _convert_group(graph, tp_group, names, opaque)
+                if group is not None:
+                    groups.append(group)
         groups.sort(key=lambda g: order.get(g.name, 0))
         _check_homogeneity(model, first_rows(example_inputs, 4), groups)
         return groups
@@ -202,7 +201,7 @@ def find_unit_groups(model: nn.Module, example_inputs: Any) -> list[UnitGroup]:
         model.train(was_training)
 
 
-def _convert_group(graph, tp_group, names: dict) -> UnitGroup | None:
+def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | None:
     producers: list[Member] = []
     norms: list[Member] = []
     consumers: list[Member] = []
@@ -216,28 +215,40 @@ def _convert_group(graph, tp_group, names: dict) -> UnitGroup | None:
         if name is None:  # a Torch-Pruning pseudo-node for an autograd operation
             operations.append(item.dep.target.name)
             continue
+        if module in opaque:
+            unsupported.append(f"attention layer {name} (its heads are units of netgraph.transformer)")
+            continue
         columns = _columns(item, size)
-        producer_kind = _kind(module, _PRODUCER_KINDS)
-        norm_kind = _kind(module, _NORM_KINDS)
-        if producer_kind is not None and getattr(module, "groups", 1) != 1:
-            unsupported.append(f"grouped convolution {name}")
-        if producer_kind is not None:
-            role = "producer" if is_out else "consumer"
-            (producers if is_out else consumers).append(Member(name, producer_kind, role, columns))
-        elif norm_kind is not None:
-            norms.append(Member(name, norm_kind, "norm", columns))
+        if columns is None:
+            unsupported.append(f"uneven channel mapping at {name} (fused q/k/v or a channel shuffle)")
+            continue
+        kind = layer_kind(module)
+        if kind is not None and (is_grouped(module) or getattr(module, "transposed", False)):
+            what = "grouped convolution" if is_grouped(module) else "transposed convolution"
+            unsupported.append(f"{what} {name}")
+        elif kind == "depthwise":
+            # One filter per channel: the unit passes through, cut in and out together.
+            norms.append(Member(name, kind, "norm", columns))
+        elif kind is not None:
+            (producers if is_out else consumers).append(
+                Member(name, kind, "producer" if is_out else "consumer", columns)
+            )
+        elif norm_kind(module) is not None:
+            norms.append(Member(name, norm_kind(module), "norm", columns))
         else:
             unsupported.append(f"{type(module).__name__} {name}")
-    if not producers:
-        return None
-    if not consumers or any("_OutputOp" in op for op in operations):
+    if any("_OutputOp" in op for op in operations):
         return None  # the units are the model's output; their number is fixed by the task
+    if not producers or not consumers:
+        if not unsupported or not (producers or consumers):
+            return None
     # Duplicates appear when a module is reached through several paths; keep the first.
     producers = _unique(producers)
     norms = _unique(norms)
     consumers = _unique(consumers)
+    first = (producers or consumers)[0]
     group = UnitGroup(
-        name=producers[0].module,
+        name=first.module,
         size=size,
         producers=producers,
         norms=norms,
@@ -248,10 +259,14 @@ def _convert_group(graph, tp_group, names: dict) -> UnitGroup | None:
     reasons = []
     if unsupported:
         reasons.append("contains " + ", ".join(sorted(set(unsupported))))
-    if any(n.kind == "layernorm" for n in norms):
-        reasons.append("a LayerNorm normalises across the units (residual stream)")
     if any(_MIXING_OPS.search(op) for op in operations):
         reasons.append("the units are mixed by attention")
+    if not producers or not consumers:
+        reasons.append("no layer " + ("writes" if not producers else "reads") + " these units that netgraph can cut")
+    if reasons:
+        group.cuttable = False
+    if any(n.kind == "layernorm" for n in norms):
+        reasons.append("a LayerNorm normalises across the units (residual stream)")
     if reasons:
         group.foldable = False
         group.reason = "; ".join(reasons)
@@ -280,10 +295,16 @@ def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitG
     checks that each consumer's input columns scale by the same factor. This covers ReLU,
     max/avg pooling and flatten, and rejects GELU, tanh and residual mixing.
     """
-    from netgraph.calibrate.capture import unit_samples
+    from netgraph.graph.samples import unit_samples
 
     modules = dict(model.named_modules())
-    candidates = [g for g in groups if g.foldable and not g.residual]
+    # One channel-wise layer at most: the scaled output must be the last one before the
+    # consumers, and member order does not say which of several that is (a depthwise conv
+    # between two BatchNorms). Those groups stay non-homogeneous: equal units only merge.
+    candidates = [
+        g for g in groups
+        if g.foldable and not g.residual and len(g.norms) <= 1 and not any(n.kind == "depthwise" for n in g.norms)
+    ]
     if not candidates:
         return
     generator = torch.Generator().manual_seed(0)
@@ -298,7 +319,7 @@ def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitG
             factor = factors[scaled_group.name]
 
             def scale_hook(module, args, output):
-                conv_like = isinstance(module, (nn.Conv1d, nn.Conv2d, nn.BatchNorm1d, nn.BatchNorm2d))
+                conv_like = isinstance(module, (*CONV_TYPES, nn.modules.batchnorm._BatchNorm))
                 channel_dim = 1 if conv_like and output.dim() > 2 else output.dim() - 1
                 shape = [1] * output.dim()
                 shape[channel_dim] = output.shape[channel_dim]

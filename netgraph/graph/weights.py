@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from netgraph.graph.groups import Member, UnitGroup
+from netgraph.graph.layers import weight_view
 
 __all__ = ["incoming_weights", "outgoing_weights", "norm_affine", "consumer_block"]
 
@@ -32,14 +33,18 @@ def incoming_weights(model: nn.Module, group: UnitGroup) -> np.ndarray:
     """Effective incoming weights with bias as last column, (n_units, fan_in + 1).
 
     A following BatchNorm is folded in, so proportional rows mean proportional
-    pre-activations. Residual groups concatenate their producers' rows.
+    pre-activations. Residual groups concatenate their producers' rows. With several
+    channel-wise layers (a depthwise convolution between BatchNorms) every layer's
+    per-unit parameters are concatenated unfolded: equal rows then still mean equal units.
     """
     modules = dict(model.named_modules())
+    if len(group.norms) > 1 or any(n.kind == "depthwise" for n in group.norms):
+        return _stacked_parameters(modules, group)
     blocks = []
     for producer in group.producers:
         module = modules[producer.module]
         index = torch.as_tensor(producer.columns[:, 0])
-        weight = module.weight.detach()[index].double().reshape(group.size, -1).numpy()
+        weight = weight_view(module)[index].double().reshape(group.size, -1).numpy()
         bias = (
             module.bias.detach()[index].double().numpy()
             if getattr(module, "bias", None) is not None
@@ -54,10 +59,30 @@ def incoming_weights(model: nn.Module, group: UnitGroup) -> np.ndarray:
     return np.concatenate(blocks, axis=1)
 
 
-def consumer_block(module: nn.Module, consumer: Member) -> torch.Tensor:
-    """The consumer's weight restricted to the group, shaped (n_units, fan_out, per_unit_taps)."""
-    weight = module.weight.detach().double()
-    columns = torch.as_tensor(consumer.columns)
+def _stacked_parameters(modules: dict[str, nn.Module], group: UnitGroup) -> np.ndarray:
+    blocks = []
+    for member in [*group.producers, *group.norms]:
+        module = modules[member.module]
+        index = torch.as_tensor(member.columns[:, 0])
+        parts = []
+        if getattr(module, "weight", None) is not None:
+            parts.append(weight_view(module)[index].double().reshape(group.size, -1))
+        if getattr(module, "bias", None) is not None:
+            parts.append(module.bias.detach()[index].double().reshape(group.size, 1))
+        for buffer in ("running_mean", "running_var"):
+            if getattr(module, buffer, None) is not None:
+                parts.append(getattr(module, buffer)[index].double().reshape(group.size, 1))
+        blocks.extend(part.numpy() for part in parts)
+    return np.concatenate(blocks, axis=1)
+
+
+def consumer_block(module: nn.Module, consumer: Member, columns: np.ndarray | None = None) -> torch.Tensor:
+    """The consumer's weight restricted to the group, shaped (n_units, fan_out, per_unit_taps).
+
+    ``columns`` overrides ``consumer.columns`` for a consumer already cut by another group.
+    """
+    weight = weight_view(module).double()
+    columns = torch.as_tensor(consumer.columns if columns is None else columns)
     if consumer.kind == "conv":
         block = weight[:, columns[:, 0]]  # (out, n, kh, kw)
         return block.transpose(0, 1).reshape(columns.shape[0], weight.shape[0], -1)
@@ -67,6 +92,11 @@ def consumer_block(module: nn.Module, consumer: Member) -> torch.Tensor:
 
 def outgoing_weights(model: nn.Module, group: UnitGroup) -> np.ndarray:
     """Each unit's outgoing weights into all consumers, flattened, (n_units, fan_out)."""
+    from netgraph.graph.cuts import current_columns
+
     modules = dict(model.named_modules())
-    blocks = [consumer_block(modules[c.module], c).reshape(group.size, -1).numpy() for c in group.consumers]
+    blocks = [
+        consumer_block(modules[c.module], c, current_columns(modules[c.module], c)).reshape(group.size, -1).numpy()
+        for c in group.consumers
+    ]
     return np.concatenate(blocks, axis=1)

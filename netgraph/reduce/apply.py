@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from netgraph.errors import PlanError
+from netgraph.graph.cuts import current_columns, record_cut
 from netgraph.graph.groups import Member, UnitGroup
+from netgraph.graph.tracing import transposed_linear_pruner
 from netgraph.reduce.plan import GroupPlan, ReductionPlan, architecture_fingerprint, weights_fingerprint
 
 __all__ = ["apply_plan", "apply_group"]
@@ -27,17 +29,30 @@ def _surgery():
         ("linear", "in"): tp.prune_linear_in_channels,
         ("conv", "out"): tp.prune_conv_out_channels,
         ("conv", "in"): tp.prune_conv_in_channels,
+        ("depthwise", "out"): tp.prune_depthwise_conv_out_channels,
         ("batchnorm", "out"): tp.prune_batchnorm_out_channels,
         ("layernorm", "out"): tp.prune_layernorm_out_channels,
+        ("transposed_linear", "out"): transposed_linear_pruner().prune_out_channels,
+        ("transposed_linear", "in"): transposed_linear_pruner().prune_in_channels,
     }
 
 
-def _dropped_columns(member: Member, dropped: np.ndarray) -> list[int]:
-    return sorted(int(c) for c in member.columns[dropped].reshape(-1))
+def _cut(surgery, module: nn.Module, member: Member, side: str, dropped: np.ndarray) -> None:
+    """Remove the dropped units' channels of one layer, found at their current positions
+    (other groups may have cut this layer before), and remember which original ones went."""
+    if (member.kind, side) not in surgery:
+        raise PlanError(f"netgraph cannot cut the {side}put channels of {member.module!r} ({member.kind}).")
+    positions = current_columns(module, member)[dropped].reshape(-1)
+    surgery[(member.kind, side)](module, sorted(int(c) for c in positions))
+    record_cut(module, side, member.columns[dropped].reshape(-1))
 
 
 def apply_group(model: nn.Module, plan: GroupPlan, tensors: dict[str, torch.Tensor] | None) -> None:
-    """Cut one group in ``model`` in place: consumers first (and their new weights), then producers."""
+    """Cut one group in ``model`` in place: consumers first (and their new weights), then producers.
+
+    A consumer's new weight covers all its remaining input columns, other groups'
+    included (a concatenation reader), so it is assigned after this group's cut.
+    """
     surgery = _surgery()
     modules = dict(model.named_modules())
     group: UnitGroup = plan.group
@@ -45,7 +60,7 @@ def apply_group(model: nn.Module, plan: GroupPlan, tensors: dict[str, torch.Tens
     for consumer in group.consumers:
         module = _module(modules, consumer.module)
         if dropped.size:
-            surgery[(consumer.kind, "in")](module, _dropped_columns(consumer, dropped))
+            _cut(surgery, module, consumer, "in", dropped)
         entry = plan.compensation.get(consumer.module)
         if entry and tensors is not None:
             _assign(module, "weight", tensors.get(entry["weight"]), consumer.module)
@@ -53,7 +68,7 @@ def apply_group(model: nn.Module, plan: GroupPlan, tensors: dict[str, torch.Tens
                 _assign(module, "bias", tensors.get(entry["bias"]), consumer.module)
     if dropped.size:
         for member in [*group.producers, *group.norms]:
-            surgery[(member.kind, "out")](_module(modules, member.module), _dropped_columns(member, dropped))
+            _cut(surgery, _module(modules, member.module), member, "out", dropped)
 
 
 def _module(modules: dict[str, nn.Module], name: str) -> nn.Module:

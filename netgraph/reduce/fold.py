@@ -23,7 +23,9 @@ from torch import nn
 
 from netgraph.calibrate.capture import unfolded_columns
 from netgraph.calibrate.stats import ConsumerStats
+from netgraph.graph.cuts import alive_original, current_columns
 from netgraph.graph.groups import Member, UnitGroup
+from netgraph.graph.layers import CONV_TYPES, from_weight_view, weight_view
 
 __all__ = ["FOLDS", "ConsumerUpdate", "fold_consumer", "merge_scales", "output_error"]
 
@@ -37,6 +39,7 @@ class ConsumerUpdate:
     weight: torch.Tensor
     bias: torch.Tensor | None
     output_error: float | None = None
+    fallback: str | None = None  # why a least-squares fold became a plain drop
 
 
 def merge_scales(incoming: np.ndarray, assignment: np.ndarray, homogeneous: bool) -> np.ndarray:
@@ -60,13 +63,29 @@ def merge_scales(incoming: np.ndarray, assignment: np.ndarray, homogeneous: bool
 
 
 def _flat_weight(module: nn.Module) -> torch.Tensor:
-    return module.weight.detach().double().reshape(module.weight.shape[0], -1)
+    weight = weight_view(module).double()
+    return weight.reshape(weight.shape[0], -1)
 
 
 def _shape_back(module: nn.Module, flat: torch.Tensor, n_kept_channels: int) -> torch.Tensor:
-    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+    if isinstance(module, CONV_TYPES):
         return flat.reshape(flat.shape[0], n_kept_channels, *module.weight.shape[2:]).to(module.weight.dtype)
-    return flat.to(module.weight.dtype)
+    return from_weight_view(module, flat.to(module.weight.dtype))
+
+
+def _statistics_index(module: nn.Module, consumer: Member, stats: ConsumerStats | None, fan_in: int) -> np.ndarray:
+    """For each current input column of ``module``, its row in ``stats``.
+
+    Statistics gathered on the original network (one shared pass) are numbered like the
+    original layer; a layer that other groups cut before this one (a concatenation
+    reader) has fewer columns now. Statistics gathered on the current network match it.
+    """
+    if stats is None or stats.gram is None or stats.gram.shape[0] - 1 == fan_in:
+        return np.arange(fan_in)
+    taps = int(np.prod(module.kernel_size)) if isinstance(module, CONV_TYPES) else 1
+    original_channels = (stats.gram.shape[0] - 1) // taps
+    alive = alive_original(module, "in", original_channels)
+    return (alive[:, None] * taps + np.arange(taps)).reshape(-1)
 
 
 def fold_consumer(
@@ -81,16 +100,28 @@ def fold_consumer(
     stats: ConsumerStats | None = None,
     ridge: float = 1e-6,
 ) -> ConsumerUpdate:
-    """Compute a consumer's new weights for the kept units of ``group``."""
-    columns = unfolded_columns(module, consumer).numpy()  # (n_units, taps)
-    weight = _flat_weight(module).numpy()  # (out, fan_in)
-    bias = module.bias.detach().double().numpy() if module.bias is not None else None
-    kept_columns = np.sort(columns[kept].reshape(-1))
-    n_kept_channels = kept.size if isinstance(module, (nn.Conv1d, nn.Conv2d)) else kept_columns.size
+    """Compute a consumer's new weights for the kept units of ``group``.
 
-    targets = _targets(stats, weight, bias) if stats is not None else None
-    if fold == "lstsq" and stats is not None:
-        new_weight, new_bias = _refit(bias, kept_columns, stats, targets[0], ridge)
+    The new weight covers every input column the consumer keeps: this group's kept units
+    and, for a layer reading a concatenation, the other groups' columns, untouched by
+    ``none`` and ``exact`` and refitted with the rest by ``lstsq``.
+    """
+    columns = unfolded_columns(module, consumer, current_columns(module, consumer)).numpy()  # (n_units, taps)
+    weight = _flat_weight(module).numpy()  # (out, fan_in), current layer
+    bias = module.bias.detach().double().numpy() if module.bias is not None else None
+    dropped = np.setdiff1d(np.arange(group.size), kept)
+    remaining = np.setdiff1d(np.arange(weight.shape[1]), columns[dropped].reshape(-1))
+    n_kept_channels = (
+        module.weight.shape[1] - dropped.size if isinstance(module, CONV_TYPES) else remaining.size
+    )
+    fallback = None
+    if stats is not None and stats.gram is None:
+        fallback = stats.fallback or "no Gram matrix for this layer"
+    index = _statistics_index(module, consumer, stats, weight.shape[1])
+    has_gram = stats is not None and stats.gram is not None
+    targets = _targets(stats, weight, bias, index) if has_gram else None
+    if fold == "lstsq" and has_gram:
+        new_weight, new_bias = _refit(bias, index[remaining], stats, targets[0], ridge)
     else:
         new_weight = weight.copy()
         new_bias = None if bias is None else bias.copy()
@@ -100,28 +131,37 @@ def fold_consumer(
                 if target >= 0 and target != unit and scales[unit] > 0:
                     new_weight[:, columns[target]] += scales[unit] * weight[:, columns[unit]]
         if stats is not None and new_bias is not None:
-            dropped = np.setdiff1d(np.arange(group.size), kept)
             lost = [u for u in dropped if scales is None or scales[u] == 0]
             if lost:
                 lost_columns = columns[lost].reshape(-1)
-                mean = stats.gram[-1, :-1] / max(stats.count, 1)
-                new_bias = new_bias + weight[:, lost_columns] @ mean[lost_columns]
-        new_weight = new_weight[:, kept_columns]
+                new_bias = new_bias + weight[:, lost_columns] @ stats.input_mean[index[lost_columns]]
+        new_weight = new_weight[:, remaining]
 
     error = None
-    if stats is not None:
-        error = output_error(stats, targets, kept_columns, new_weight, new_bias)
+    if has_gram:
+        error = output_error(stats, targets, index[remaining], new_weight, new_bias)
     return ConsumerUpdate(
         weight=_shape_back(module, torch.from_numpy(new_weight), n_kept_channels),
         bias=None if new_bias is None else torch.from_numpy(new_bias).to(module.bias.dtype),
         output_error=error,
+        fallback=fallback if fold == "lstsq" else None,
     )
 
 
-def _targets(stats: ConsumerStats, weight: np.ndarray, bias: np.ndarray | None) -> tuple[np.ndarray, float, np.ndarray]:
-    """(P~ᵀY, ΣY², ΣY): recorded targets, or the consumer's own output P W^T + b."""
+def _targets(
+    stats: ConsumerStats, weight: np.ndarray, bias: np.ndarray | None, index: np.ndarray | None = None
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """(P~ᵀY, ΣY², ΣY): recorded targets, or the consumer's own output P W^T + b.
+
+    ``index`` places the current weight's columns in the statistics' numbering (columns
+    the layer no longer has read zero weight).
+    """
     if stats.cross is not None:
         return stats.cross, stats.target_sq, stats.target_sum
+    if index is not None and not np.array_equal(index, np.arange(stats.gram.shape[0] - 1)):
+        placed = np.zeros((weight.shape[0], stats.gram.shape[0] - 1))
+        placed[:, index] = weight
+        weight = placed
     full = np.concatenate([weight.T, (bias if bias is not None else np.zeros(weight.shape[0]))[None, :]], axis=0)
     cross = stats.gram @ full
     return cross, float(np.sum(full * cross)), cross[-1]
