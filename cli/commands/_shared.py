@@ -10,8 +10,14 @@ __all__ = ["load_inputs", "check_output_dir"]
 
 
 def check_output_dir(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"--out {str(out)!r} exists and is a file; give a folder path.")
+    """Before any work: ``--out`` must be creatable and replaceable (see
+    :mod:`netgraph.report.directory`); staging folders of dead runs beside it are removed and listed."""
+    from netgraph.report.directory import check_output_folder, clean_stale_staging
+    from netgraph_cli.progress import status
+
+    target = check_output_folder(out)
+    for path in clean_stale_staging(target):
+        status(f"Removed {path}, left behind by an interrupted run.")
 
 
 def load_inputs(model_spec: str, data_spec: str | None, weights: Path | None, unsafe_pickle: bool, *,

@@ -33,7 +33,8 @@ def test_analysis_schema_golden_keys(analysis):
     curve = analysis["groups"][0]["curve"]
     assert set(curve) == {"keep", "units_kept", "svd_bound", "methods"}
     assert set(analysis["groups"][0]["keep_for_error"]) == {"0.01", "0.05"}
-    assert set(analysis["clusterability"]) == {"n_clusters", "n_cut", "shuffled_mean", "shuffled_n_cuts", "z_score", "p_value"}
+    assert set(analysis["clusterability"]) == {"n_clusters", "n_cut", "shuffled_mean", "shuffled_n_cuts", "z_score", "p_value",
+                                               "n_shuffles", "sentence"}
     json.loads(to_json(analysis))
 
 
@@ -107,7 +108,7 @@ def test_staged_directory_is_atomic(tmp_path):
     with staged_directory(target) as staging:
         (staging / "a.txt").write_text("new")
     assert (target / "a.txt").read_text() == "new"
-    (target / "keep.txt").write_text("user file")
+    (target / "old.txt").write_text("from an earlier run")
     with staged_directory(target) as staging:
         (staging / "a.txt").write_text("newer")
-    assert (target / "a.txt").read_text() == "newer" and (target / "keep.txt").exists()
+    assert (target / "a.txt").read_text() == "newer" and not (target / "old.txt").exists()  # replaced whole
