@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 # Submodules and functions with heavier imports load on first use, keeping `import netgraph` light.
 _LAZY_MODULES = {"analysis", "compress", "report", "train", "viz", "zoo"}
-_LAZY_FUNCTIONS = {"finetune": "netgraph.train", "distill": "netgraph.train"}
+_LAZY_FUNCTIONS = {"finetune": "netgraph.train", "distill": "netgraph.train", "export_onnx": "netgraph.export"}
 
 
 def __getattr__(name: str):
@@ -58,6 +58,7 @@ __all__ = [
     "available_methods",
     "calibrate",
     "distill",
+    "export_onnx",
     "finetune",
     "find_unit_groups",
     "load_reduced",
