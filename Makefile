@@ -3,17 +3,37 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# A second environment with the core install only (no graspologic), resolved against the
+# newest NumPy 2.x and transformers 5.x: proves netgraph coexists with today's stack.
+CORE_VENV := .venv-core
+CORE_BIN := $(CORE_VENV)/bin
+CORE_STAMP := $(CORE_VENV)/.installed
 
-.PHONY: demo test test-slow test-all bench clean
+.PHONY: demo test test-slow test-all test-core bench bench-startup clean
 
-$(STAMP): pyproject.toml
+# Every extra (graspologic, data, export) plus the test tools.
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,graspologic]"
 	touch $(STAMP)
+
+$(CORE_STAMP): pyproject.toml setup.py
+	test -x $(CORE_BIN)/python || $(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_BIN)/python -m pip install --quiet --upgrade pip
+	$(CORE_BIN)/python -m pip install --quiet --upgrade --upgrade-strategy eager -e ".[test]" "numpy>=2" "transformers>=5"
+	$(CORE_BIN)/python -c "import importlib.util as u, numpy, transformers; \
+	assert u.find_spec('graspologic') is None, 'graspologic leaked into the core install'; \
+	print('core install: numpy', numpy.__version__, '/ transformers', transformers.__version__)"
+	touch $(CORE_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/netgraph demo --out out/demo
+	@echo ""
+	@echo "The netgraph command lives in $(VENV)/bin. To use the README's examples, either run"
+	@echo "  source $(VENV)/bin/activate      (then: netgraph --help)"
+	@echo "or call it by its path:"
+	@echo "  $(BIN)/netgraph --help"
 
 # The default run: every test not marked slow (a few minutes on 2 cores).
 test: $(STAMP)
@@ -26,8 +46,17 @@ test-slow: $(STAMP)
 
 test-all: test test-slow
 
+# The whole suite (slow cases included) in the core install; tests marked
+# requires("graspologic") are skipped there with the extra named.
+test-core: $(CORE_STAMP)
+	$(CORE_BIN)/python -m pytest -n 2 -q -rs tests
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all
 
+# `netgraph --help` start-up time, min/median of 20 runs.
+bench-startup: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_startup
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) $(CORE_VENV) build *.egg-info .pytest_cache
