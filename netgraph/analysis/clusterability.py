@@ -5,7 +5,8 @@ its normalised cut; the same is done for copies whose weights are shuffled withi
 pair of connected layers (same layer sizes and sparsity, no learned structure). A trained
 network that is clusterable has a lower n-cut than its shuffles: the report gives both,
 the z-score ``(mean_shuffled − trained) / std_shuffled`` and the one-sided permutation
-p-value ``(1 + #{shuffled ≤ trained}) / (1 + n_shuffles)``.
+p-value ``(1 + #{shuffled ≤ trained}) / (1 + n_shuffles)`` (which cannot go below
+``1 / (1 + n_shuffles)``: use 20 or more shuffles for a p-value under 0.05 to be possible).
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ class ClusterabilityResult:
     z_score: float
     p_value: float
     info: dict[str, Any] = field(default_factory=dict)
+
+    def sentence(self) -> str:
+        """One plain sentence: is the whole network more clusterable than its shuffled copies?"""
+        n = self.shuffled_n_cuts.size
+        if n == 0:
+            return "Clusterability not tested (no shuffled copies)."
+        lower = int(np.floor(100 * np.mean(self.shuffled_n_cuts > self.n_cut)))
+        if self.p_value <= 0.05:
+            return (f"The network splits into {int(self.labels.max()) + 1} clusters with a lower normalised cut than "
+                    f"{lower} % of {n} weight-shuffled copies (p = {self.p_value:.3f}).")
+        return (f"No clusterability beyond chance: normalised cut {self.n_cut:.3f} vs {float(np.median(self.shuffled_n_cuts)):.3f} "
+                f"for {n} weight-shuffled copies (p = {self.p_value:.2f}).")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,7 +101,7 @@ def _shuffle_within_layers(adjacency: sp.csr_array, layer: np.ndarray, generator
     return sp.csr_array((data, (coo.row, coo.col)), shape=adjacency.shape)
 
 
-def clusterability(graph, n_clusters: int = 4, n_shuffles: int = 10, random_state=None) -> ClusterabilityResult:
+def clusterability(graph, n_clusters: int = 4, n_shuffles: int = 39, random_state=None) -> ClusterabilityResult:
     """Normalised cut of the trained graph vs. weight-shuffled copies.
 
     Examples

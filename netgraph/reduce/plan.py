@@ -156,12 +156,24 @@ class ReductionPlan:
                 return plan
         raise KeyError(name)
 
-    def summary(self) -> list[dict[str, Any]]:
-        """One row per group: units before/after and errors (for reports and tables)."""
-        return [
-            {"group": p.group.name, "units": p.group.size, "kept": int(p.kept.size), **p.metrics}
-            for p in self.groups
-        ]
+    def summary(self):
+        """One row per group: units before/after and errors, as a printable table.
+
+        Returns a :class:`~netgraph.report.summary_table.SummaryTable`: a list of row dicts
+        (the data behind it; ``pandas.DataFrame(plan.summary())`` works) whose ``print``
+        shows group, units, kept, keep fraction and the reconstruction errors.
+        """
+        from netgraph.report.summary_table import SummaryTable
+
+        rows = []
+        for p in self.groups:
+            row = {"group": p.group.name, "units": p.group.size, "kept": int(p.kept.size), **p.metrics}
+            row["keep"] = round(int(p.kept.size) / max(p.group.size, 1), 3)
+            rows.append(row)
+        preferred = ["group", "units", "kept", "keep", "exact_duplicates", "output_error", "unit_error", "svd_bound",
+                     "svd_ratio"]
+        columns = [c for c in preferred if any(c in row for row in rows)]
+        return SummaryTable(rows, columns, title=f"Plan: method {self.method}, fold {self.fold}")
 
     # --- serialisation -----------------------------------------------------------------
     def to_dict(self, *, structure_only: bool = False) -> dict[str, Any]:

@@ -20,8 +20,10 @@ __all__ = [
     "count_macs",
     "safetensors_size",
     "measure_latency",
+    "compare_latency",
     "model_outputs",
     "fidelity",
+    "infer_task",
 ]
 
 
@@ -67,6 +69,66 @@ def measure_latency(model: nn.Module, batch: Any, *, repeats: int = 20, warmup: 
     return 1000.0 * statistics.median(times)
 
 
+def compare_latency(
+    original: nn.Module, reduced: nn.Module, batch: Any, *, threads: int = 1, warmup: int = 3, repeats: int = 21
+) -> dict[str, Any]:
+    """Latency of two models measured so that it holds on a busy machine.
+
+    Both run with ``threads`` intra-op threads (thread contention on a shared machine
+    made one model 30× slower than the other at 2 threads), after ``warmup`` passes each,
+    in interleaved order (original, reduced, original, …) so that load changes hit both
+    alike. The medians are reported, and their ratio only when the interquartile ranges
+    do not overlap; otherwise the difference is within the noise and ``ratio`` is None.
+    """
+    previous_threads = torch.get_num_threads()
+    models = (original, reduced)
+    modes = [m.training for m in models]
+    times: tuple[list[float], list[float]] = ([], [])
+    try:
+        torch.set_num_threads(threads)
+        for model in models:
+            model.eval()
+        with torch.inference_mode():
+            for model in models:
+                for _ in range(warmup):
+                    call_model(model, batch)
+            for _ in range(repeats):
+                for model, record in zip(models, times):
+                    started = time.perf_counter()
+                    call_model(model, batch)
+                    record.append(1000.0 * (time.perf_counter() - started))
+    finally:
+        torch.set_num_threads(previous_threads)
+        for model, mode in zip(models, modes):
+            model.train(mode)
+    quartiles = [statistics.quantiles(t, n=4) if len(t) > 1 else [t[0]] * 3 for t in times]
+    before, after = (statistics.median(t) for t in times)
+    separated = quartiles[1][2] < quartiles[0][0] or quartiles[0][2] < quartiles[1][0]
+    ratio = after / before if separated and before > 0 else None
+    spread = max((q[2] - q[0]) / max(statistics.median(t), 1e-12) for q, t in zip(quartiles, times))
+    return {
+        "threads": threads,
+        "warmup": warmup,
+        "repeats": repeats,
+        "before_ms": times[0],
+        "after_ms": times[1],
+        "before_median": before,
+        "after_median": after,
+        "ratio": ratio,
+        "spread": spread,
+        "note": None if ratio is not None else "difference within the run-to-run spread (interquartile ranges overlap)",
+    }
+
+
+def infer_task(outputs: torch.Tensor, model_info: dict | None = None, labels: torch.Tensor | None = None) -> str:
+    """"embedding" for text encoders, "classification" for several output columns, else "regression"."""
+    if model_info and model_info.get("text"):
+        return "embedding"
+    if labels is not None or outputs.shape[1] > 1:
+        return "classification"
+    return "regression"
+
+
 def _as_tensor(output: Any, batch: Any) -> torch.Tensor:
     if isinstance(output, torch.Tensor):
         return output
@@ -97,14 +159,24 @@ def model_outputs(model: nn.Module, batches: Iterable[Any]) -> torch.Tensor:
     return torch.cat(parts)
 
 
+def _nearest_neighbours(embeddings: torch.Tensor) -> torch.Tensor:
+    unit = torch.nn.functional.normalize(embeddings, dim=1)
+    similarity = unit @ unit.T
+    similarity.fill_diagonal_(-float("inf"))
+    return similarity.argmax(dim=1)
+
+
 def fidelity(
-    reference: torch.Tensor, outputs: torch.Tensor, labels: torch.Tensor | None = None
+    reference: torch.Tensor, outputs: torch.Tensor, labels: torch.Tensor | None = None, task: str | None = None
 ) -> dict[str, float]:
     """How closely ``outputs`` follow ``reference`` (both from :func:`model_outputs`).
 
-    ``relative_error`` = ‖Y' − Y‖_F / ‖Y‖_F, ``mean_cosine`` = mean row cosine, and for
-    classifiers (more than one output column) ``agreement`` = share of equal argmax and,
-    with labels, ``accuracy``.
+    ``relative_error`` = ‖Y' − Y‖_F / ‖Y‖_F and ``mean_cosine`` = mean row cosine always;
+    for classifiers (``task="classification"``, or more than one output column when
+    ``task`` is None) ``agreement`` = share of equal argmax and, with labels,
+    ``accuracy``; for encoders (``task="embedding"``) ``retrieval_agreement`` = share of
+    samples whose nearest neighbour among the others is unchanged (argmax over embedding
+    coordinates means nothing there).
     """
     reference = reference.double()
     outputs = outputs.double()
@@ -112,7 +184,12 @@ def fidelity(
         "relative_error": float(torch.linalg.norm(outputs - reference) / torch.linalg.norm(reference).clamp(min=1e-30)),
         "mean_cosine": float(torch.nn.functional.cosine_similarity(outputs, reference, dim=1).mean()),
     }
-    if outputs.shape[1] > 1:
+    if task == "embedding":
+        if outputs.shape[0] > 2:
+            same = _nearest_neighbours(outputs) == _nearest_neighbours(reference)
+            result["retrieval_agreement"] = float(same.double().mean())
+        return result
+    if task in (None, "classification") and outputs.shape[1] > 1:
         result["agreement"] = float((outputs.argmax(1) == reference.argmax(1)).double().mean())
         if labels is not None:
             result["accuracy"] = float((outputs.argmax(1) == labels.reshape(-1)).double().mean())

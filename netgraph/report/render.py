@@ -52,15 +52,27 @@ def _markdown_table(table: Table) -> str:
 def _title(report: Mapping[str, Any]) -> str:
     model = report["model"]
     name = model.get("spec") or model.get("class")
-    return f"netgraph {'reduction' if report.get('kind') == 'reduction' else 'analysis'} report: {name}"
+    kind = report.get("kind")
+    return f"netgraph {kind if kind in ('reduction', 'compression') else 'analysis'} report: {name}"
+
+
+def _glossary(report: Mapping[str, Any]) -> dict[str, str]:
+    from netgraph.report.glossary import glossary_for
+
+    return dict(report.get("glossary") or glossary_for(report))
 
 
 def to_markdown(report: Mapping[str, Any], figures: Sequence[tuple[str, str]] = ()) -> str:
-    """Markdown; ``figures`` are (caption, relative path) pairs linked as images."""
+    """Markdown; ``figures`` are (caption, relative path) pairs linked as images; ends with a glossary."""
     parts = [f"# {_title(report)}", ""]
     parts += [_markdown_table(table) + "\n" for table in report_tables(report)]
     for caption, path in figures:
         parts.append(f"![{caption}]({path})\n")
+    glossary = _glossary(report)
+    if glossary:
+        parts.append("## Glossary\n")
+        parts += [f"- **{term}**: {definition}" for term, definition in glossary.items()]
+        parts.append("")
     parts.append(f"_netgraph {report.get('netgraph_version', '')}, report schema {report.get('schema_version')}_\n")
     return "\n".join(parts)
 
@@ -77,7 +89,7 @@ def to_html(report: Mapping[str, Any], figures: Sequence[tuple[str, str]] = ()) 
     )
     template = environment.get_template("report.html")
     return template.render(
-        title=_title(report), tables=report_tables(report), figures=list(figures),
+        title=_title(report), tables=report_tables(report), figures=list(figures), glossary=_glossary(report),
         report_json=to_json(report), version=report.get("netgraph_version", ""), schema=report.get("schema_version"),
     )
 
@@ -99,6 +111,11 @@ def print_report(report: Mapping[str, Any], console=None) -> None:
         for row in table.rows:
             rich_table.add_row(*row)
         console.print(rich_table)
+    glossary = _glossary(report)
+    if glossary:
+        console.print("[bold]Glossary[/bold]")
+        for term, definition in glossary.items():
+            console.print(f"  [bold]{term}[/bold]: {definition}", highlight=False)
 
 
 def write_report(report: Mapping[str, Any], directory: str | Path, formats: Sequence[str] = FORMATS,
