@@ -1,26 +1,51 @@
 """``netgraph compress``: low-rank factorization and Deep Compression from the command line.
 
-A thin wrapper over :func:`netgraph.compress.compress_model`: load MODEL (and DATA when
-calibration or fine-tuning needs it), compress, write ``OUT/model.ngz`` and
-``OUT/report.json``, print a one-screen summary.
+A thin wrapper over :func:`netgraph.compress.compress_model`: check every input, load
+MODEL (and DATA when calibration or fine-tuning needs it), compress, and write one output
+folder holding ``model.ngz`` and the report (``report.json``, ``report.md``,
+``report.html`` as ``--format`` asks), staged beside ``--out`` and swapped in whole (see
+:mod:`netgraph.report.directory`).
 """
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from netgraph_cli.errors import BadInput, handle_errors
+from netgraph_cli.options import (BatchSizeOpt, DataOpt, ModelArg, SamplesOpt, SeedOpt, UnsafePickleOpt, WeightsOpt,
+                                  parse_formats)
 
 __all__ = ["compress"]
 
 
+def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(key, json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value))
+            for key, value in report.items()]
+
+
+def _write_reports(report: dict[str, Any], folder: Path, formats: list[str]) -> None:
+    if "json" in formats:
+        (folder / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    if "md" in formats:
+        lines = ["# netgraph compress", "", "| field | value |", "|---|---|"]
+        lines += [f"| {key} | {value.replace('|', '/')} |" for key, value in _rows(report)]
+        (folder / "report.md").write_text("\n".join(lines) + "\n")
+    if "html" in formats:
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _rows(report))
+        (folder / "report.html").write_text(
+            "<!doctype html><meta charset='utf-8'><title>netgraph compress</title>"
+            f"<h1>netgraph compress</h1><table>{rows}</table>\n")
+
+
 @handle_errors
 def compress(
-    model: Annotated[str, typer.Argument(help="zoo:NAME, a Hugging Face folder, or package.module:factory.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for model.ngz and report.json.")] = Path(
+    model: ModelArg,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for model.ngz and the report (replaced whole).")] = Path(
         "out/compress"
     ),
     lowrank: Annotated[
@@ -32,36 +57,47 @@ def compress(
     ] = None,
     huffman: Annotated[bool, typer.Option("--huffman/--no-huffman", help="Huffman-code the .ngz streams.")] = False,
     finetune_epochs: Annotated[
-        int, typer.Option("--finetune-epochs", help="Fine-tuning epochs after each stage (needs labelled DATA).")
+        int, typer.Option("--finetune-epochs", min=0, help="Fine-tuning epochs after each stage (needs labelled DATA).")
     ] = 0,
-    data: Annotated[
-        Optional[str], typer.Option("--data", help="zoo:NAME or a .npy/.npz/.pt file (default: the model's own).")
-    ] = None,
-    weights: Annotated[Optional[Path], typer.Option("--weights", help="Weights for a factory MODEL.")] = None,
-    lr: Annotated[float, typer.Option("--lr", help="Fine-tuning learning rate (Adam).")] = 1e-3,
-    samples: Annotated[int, typer.Option("--samples", help="Calibration samples for --lowrank.")] = 512,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    data: DataOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="Report files: comma-separated html, md, json.")] = "json",
+    weights: WeightsOpt = None,
+    unsafe_pickle: UnsafePickleOpt = False,
+    lr: Annotated[float, typer.Option("--lr", min=0.0, help="Fine-tuning learning rate (Adam).")] = 1e-3,
+    samples: SamplesOpt = 512,
+    batch_size: BatchSizeOpt = 128,
+    seed: SeedOpt = 0,
 ) -> None:
-    """Compress MODEL by low-rank factorization and/or pruning + weight sharing + Huffman (.ngz)."""
+    """Compress MODEL by low-rank factorization and/or pruning + weight sharing + Huffman (.ngz).
+
+    The output folder is written beside --out and swapped in whole: it is always one complete run.
+    """
+    from netgraph_cli.commands._shared import check_inputs, check_output_dir
+
     if lowrank is None and prune is None and quantize_bits is None:
         raise BadInput("Nothing to do: give --lowrank, --prune and/or --quantize-bits.")
-    import json
-
+    formats = parse_formats(format)
+    check_output_dir(out)
+    check_inputs(model, data, weights)
     import torch
 
+    from netgraph.batches import call_model
     from netgraph.compress import compress_model
-    from netgraph.atomic import atomic_write_bytes
     from netgraph.compress.ngz import encode_ngz
-    from netgraph_cli.loading import default_data_spec, load_data_spec, load_model_spec
+    from netgraph.report import staged_directory
+    from netgraph.report.measure import accuracy
+    from netgraph.sources import default_data_spec, load_data, load_model
     from netgraph_cli.progress import status, stdout_console
 
-    network, _, info = load_model_spec(model, weights)
+    status(f"Loading {model} …")
+    network, _, info = load_model(model, weights, allow_pickle=unsafe_pickle, progress=status)
     data_spec = data if data is not None else default_data_spec(info)
     loaded = None
     if lowrank is not None or finetune_epochs > 0:
         if data_spec is None:
-            raise BadInput("--finetune-epochs needs labelled data: pass --data.")
-        loaded = load_data_spec(data_spec, network, info, n_samples=samples, seed=seed)
+            raise BadInput("--lowrank and --finetune-epochs need data: pass --data.")
+        status(f"Reading data {data_spec} …")
+        loaded = load_data(data_spec, network, info, n_samples=samples, batch_size=batch_size, seed=seed)
     finetune_data = None
     if finetune_epochs > 0:
         if loaded.train is None:
@@ -71,7 +107,7 @@ def compress(
         finetune_data = DataLoader(
             loaded.train, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(seed)
         )
-    status("Compressing ...")
+    status("Compressing …")
     compressed, report = compress_model(
         network,
         lowrank=lowrank,
@@ -88,18 +124,16 @@ def compress(
         compressed.eval()
         network.eval()
         with torch.no_grad():
-            def accuracy(net):
-                predictions = torch.cat([net(batch).argmax(dim=1) for batch in loaded.held_out])
-                return float((predictions == loaded.held_out_labels).float().mean())
-
-            report["accuracy_before"] = accuracy(network)
-            report["accuracy_after"] = accuracy(compressed)
+            for key, net in (("accuracy_before", network), ("accuracy_after", compressed)):
+                outputs = torch.cat([call_model(net, batch) for batch in loaded.held_out])
+                report[key] = accuracy(outputs, loaded.held_out_labels)
     report["model"] = model
     encoded = encode_ngz(compressed, huffman=huffman, metadata={"model": model, "command": "netgraph compress"})
-    atomic_write_bytes(out / "model.ngz", encoded)
     report["ngz_bytes"] = len(encoded)  # the file carries metadata too
     report["compression_ratio"] = report["dense_bytes_before"] / len(encoded)
-    atomic_write_bytes(out / "report.json", json.dumps(report, indent=2, default=str).encode())
+    with staged_directory(out) as staging:
+        (staging / "model.ngz").write_bytes(encoded)
+        _write_reports(report, staging, formats)
     console = stdout_console()
     console.print(
         f"{model}: {report['dense_bytes_before']:,} B → {len(encoded):,} B "
@@ -107,4 +141,4 @@ def compress(
     )
     if "accuracy_after" in report:
         console.print(f"accuracy {report['accuracy_before']:.4f} → {report['accuracy_after']:.4f}")
-    console.print(f"wrote {out / 'model.ngz'} and {out / 'report.json'}")
+    console.print(f"wrote {out / 'model.ngz'} and the report ({', '.join(formats)}) in {out}")

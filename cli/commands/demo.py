@@ -22,11 +22,12 @@ def demo(
 ) -> None:
     """Train (first run only, cached) a small digits MLP, analyse it, reduce it with SBM + least squares,
     fine-tune it and write the reports."""
-    from netgraph_cli.commands._shared import check_output_dir
+    from netgraph_cli.commands._shared import check_keep, check_output_dir
     from netgraph_cli.commands.analyze import report_figures, run_analysis
     from netgraph_cli.commands.reduce import run_reduction
     from netgraph_cli.progress import status, stdout_console
 
+    check_keep(keep)  # before the analysis, not after it
     check_output_dir(out)
     report, graph = run_analysis(DEMO_MODEL, None, None, False, samples=512, batch_size=128, seed=0,
                                  methods=["magnitude", "activation", "submodular"], shuffles=3)
