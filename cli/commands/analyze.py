@@ -25,12 +25,15 @@ def run_analysis(model_spec: str, data_spec: Optional[str], weights: Optional[Pa
     model, example, info, data = load_inputs(model_spec, data_spec, weights, unsafe_pickle,
                                              samples=samples, batch_size=batch_size, seed=seed)
     data_info = None if data is None else {"source": data.source}
+    labelled = None
+    if data is not None and data.held_out and data.held_out_labels is not None:
+        labelled = (data.held_out, data.held_out_labels)
+    graph = NeuronGraph.from_model(model, example)
     with steps("Analysing") as progress:
         report = build_analysis_report(
             model, example, None if data is None else data.calibration, model_info=info.to_dict(), data_info=data_info,
-            methods=methods, n_shuffles=shuffles, random_state=seed, progress=progress,
+            methods=methods, n_shuffles=shuffles, random_state=seed, progress=progress, graph=graph, labelled=labelled,
         )
-    graph = NeuronGraph.from_model(model, example)
     return report, graph
 
 
@@ -66,7 +69,7 @@ def analyze(
     format: Annotated[str, typer.Option(
         "--format", "-f", help="Comma-separated: html, md, json. Without --out, only 'json' (to stdout).")] = "html,md,json",
     methods: Annotated[str, typer.Option("--methods", help="Methods drawn in the reducibility curves.")] = "magnitude,activation,submodular",
-    shuffles: Annotated[int, typer.Option("--shuffles", min=0, help="Shuffled copies for the clusterability test (0: skip).")] = 5,
+    shuffles: Annotated[int, typer.Option("--shuffles", min=0, help="Weight-shuffled copies each block statistic is tested against (0: skip; 19+ for p < 0.05 to be possible).")] = 39,
     weights: WeightsOpt = None,
     unsafe_pickle: UnsafePickleOpt = False,
     samples: SamplesOpt = 512,

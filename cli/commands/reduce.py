@@ -82,6 +82,7 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
         before_finetune=before_finetune, finetune=finetune_info, model_info=info.to_dict(),
         data_info=None if data is None else {"source": data.source, "n_calibration": data.n_calibration,
                                              "n_held_out": data.n_held_out},
+        calibration=None if data is None else data.calibration,
     )
     return model, reduced, plan, report
 
