@@ -309,9 +309,53 @@ def _raw_tensor(data: bytes, dtype_name: str, count: int) -> torch.Tensor:
     return torch.frombuffer(bytearray(data), dtype=dtype).clone()
 
 
-def _decode_entry(entry: Mapping, payload: bytes) -> torch.Tensor:
-    shape = [int(d) for d in entry["shape"]]
+_MAX_DIMS = 8
+_MAX_TENSOR_ELEMENTS = 1 << 31
+_MAX_FILE_ELEMENTS = 1 << 32
+
+
+def _stream_bits(stream: Mapping) -> int:
+    return 8 * max(int(stream["bytes"]), 0)
+
+
+def _checked_sizes(entry: Mapping) -> tuple[list[int], int]:
+    """The entry's shape and element count, refused before any allocation when they cannot
+    be true: a header whose digest was recomputed could otherwise ask for terabytes."""
+    shape = entry["shape"]
+    if not isinstance(shape, list) or len(shape) > _MAX_DIMS or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 0 <= d for d in shape
+    ):
+        raise CheckpointError(f"The .ngz header gives tensor {entry.get('name')!r} an impossible shape {shape!r}.")
     count = math.prod(shape)
+    if count > _MAX_TENSOR_ELEMENTS:
+        raise CheckpointError(
+            f"The .ngz header gives tensor {entry.get('name')!r} {count:,} elements, more than netgraph ever writes; "
+            "the file is damaged or crafted."
+        )
+    encoding = entry["encoding"]
+    if encoding == "raw":
+        needed = count  # at least one bit per element; the exact byte count is checked on reading
+        available = _stream_bits(entry["data"])
+    elif encoding == "dense-codebook":
+        needed, available = count, _stream_bits(entry["values"])
+    else:
+        index_bits = entry.get("index_bits")
+        if not isinstance(index_bits, int) or isinstance(index_bits, bool) or not 1 <= index_bits <= 16:
+            raise CheckpointError(f"The .ngz header gives tensor {entry.get('name')!r} bad index_bits {index_bits!r}.")
+        needed = int(entry["entries"])
+        available = min(_stream_bits(entry["gaps"]), _stream_bits(entry["values"]))
+        if needed < 0:
+            raise CheckpointError(f"The .ngz header gives tensor {entry.get('name')!r} a negative entry count.")
+    if needed > available:
+        raise CheckpointError(
+            f"The .ngz header promises {needed:,} symbols for tensor {entry.get('name')!r} in only "
+            f"{available:,} bits of payload; the file is damaged or crafted."
+        )
+    return shape, count
+
+
+def _decode_entry(entry: Mapping, payload: bytes) -> torch.Tensor:
+    shape, count = _checked_sizes(entry)
     encoding = entry["encoding"]
     source = _DTYPES.get(entry["source_dtype"])
     if source is None:
@@ -368,11 +412,16 @@ def decode_ngz(data: bytes) -> tuple[dict[str, torch.Tensor], dict]:
         payload = body[header_end:]
         if header.get("format") != "ngz" or int(header["payload_bytes"]) != len(payload):
             raise CheckpointError("The .ngz header does not match the file's payload.")
+        total = sum(_checked_sizes(entry)[1] for entry in header["tensors"])
+        if total > _MAX_FILE_ELEMENTS:
+            raise CheckpointError(f"The .ngz header describes {total:,} elements in all; the file is damaged or crafted.")
         tensors = {entry["name"]: _decode_entry(entry, payload) for entry in header["tensors"]}
     except CheckpointError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as error:
-        raise CheckpointError(f"The .ngz file has a malformed header: {error}") from error
+    except MemoryError as error:
+        raise CheckpointError("The .ngz file describes tensors too large for this machine's memory.") from error
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError, OverflowError) as error:
+        raise CheckpointError(f"The .ngz file has a malformed header: {type(error).__name__}: {error}") from error
     return tensors, header
 
 

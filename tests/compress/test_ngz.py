@@ -179,3 +179,33 @@ def test_float16_raw_storage_shrinks_biases(compressed_cnn):
     small, _ = decode_ngz(encode_ngz(compressed_cnn, raw_dtype="float16"))
     assert torch.equal(_bits(small["0.weight"]), _bits(compressed_cnn.state_dict()["0.weight"]))
     assert torch.allclose(small["0.bias"], compressed_cnn[0].bias.detach(), atol=1e-3)
+
+
+def _reseal(data: bytes, change) -> bytes:
+    header_length = struct.unpack_from("<I", data, 10)[0]
+    header = json.loads(data[14 : 14 + header_length])
+    change(header)
+    new_header = json.dumps(header).encode()
+    body = data[:8] + struct.pack("<HI", 1, len(new_header)) + new_header + data[14 + header_length : -32]
+    return body + hashlib.sha256(body).digest()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda h: h["tensors"][0].update(shape=[1_000_000, 1_000_000]),  # issue 9: tried to allocate 3.6 TiB
+        lambda h: h["tensors"][0].update(shape=[-4, 3]),
+        lambda h: h["tensors"][0].update(shape=[2.5]),
+        lambda h: h["tensors"][0].update(shape=[1] * 20),
+        lambda h: [t.update(shape=[65_536, 65_536]) for t in h["tensors"]],
+        lambda h: [t.update(entries=10**12) for t in h["tensors"] if "entries" in t],
+        lambda h: [t.update(index_bits=40) for t in h["tensors"] if "index_bits" in t],
+    ],
+)
+def test_crafted_sizes_are_refused_before_allocating(compressed_cnn, change):
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(CheckpointError):
+        decode_ngz(_reseal(encode_ngz(compressed_cnn), change))
+    assert time.perf_counter() - started < 2.0
