@@ -211,6 +211,9 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
     for item in tp_group.items:
         module = item.dep.target.module
         is_out = graph.is_out_channel_pruning_fn(item.dep.handler)
+        if isinstance(module, nn.Parameter):  # a bare parameter (layer scale, position table)
+            unsupported.append(f"the parameter {item.dep.target.name}")
+            continue
         name = names.get(module)
         if name is None:  # a Torch-Pruning pseudo-node for an autograd operation
             operations.append(item.dep.target.name)
@@ -223,6 +226,9 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
             unsupported.append(f"uneven channel mapping at {name} (fused q/k/v or a channel shuffle)")
             continue
         kind = layer_kind(module)
+        if not _fits(module, kind, is_out, columns):
+            unsupported.append(f"{name}, whose {'out' if is_out else 'in'}put size does not match the traced units")
+            continue
         if kind is not None and (is_grouped(module) or getattr(module, "transposed", False)):
             what = "grouped convolution" if is_grouped(module) else "transposed convolution"
             unsupported.append(f"{what} {name}")
@@ -271,6 +277,22 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
         group.foldable = False
         group.reason = "; ".join(reasons)
     return group
+
+
+def _fits(module: nn.Module, kind: str | None, is_out: bool, columns: np.ndarray) -> bool:
+    """The traced indices exist in the layer (the tracer can confuse axes after a transpose,
+    as in MLP-Mixer's token mixing)."""
+    if kind == "transposed_linear":
+        size = module.weight.shape[1 if is_out else 0]
+    elif kind == "depthwise":
+        size = module.weight.shape[0]
+    elif kind is not None:
+        size = module.weight.shape[0 if is_out else 1]
+    else:
+        size = getattr(module, "num_features", None)
+        if size is None and isinstance(getattr(module, "normalized_shape", None), tuple):
+            size = module.normalized_shape[-1]
+    return size is None or int(columns.max()) < int(size)
 
 
 def _unique(members: list[Member]) -> list[Member]:

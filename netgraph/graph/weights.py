@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from netgraph.graph.cuts import current_columns
 from netgraph.graph.groups import Member, UnitGroup
 from netgraph.graph.layers import weight_view
 
@@ -43,7 +44,7 @@ def incoming_weights(model: nn.Module, group: UnitGroup) -> np.ndarray:
     blocks = []
     for producer in group.producers:
         module = modules[producer.module]
-        index = torch.as_tensor(producer.columns[:, 0])
+        index = torch.as_tensor(current_columns(module, producer)[:, 0])
         weight = weight_view(module)[index].double().reshape(group.size, -1).numpy()
         bias = (
             module.bias.detach()[index].double().numpy()
@@ -52,7 +53,7 @@ def incoming_weights(model: nn.Module, group: UnitGroup) -> np.ndarray:
         )
         for norm in group.norms:
             if norm.kind == "batchnorm":
-                scale, shift = norm_affine(modules[norm.module], norm.columns[:, 0])
+                scale, shift = norm_affine(modules[norm.module], current_columns(modules[norm.module], norm)[:, 0])
                 weight = weight * scale[:, None]
                 bias = bias * scale + shift
         blocks.append(np.concatenate([weight, bias[:, None]], axis=1))
@@ -63,7 +64,7 @@ def _stacked_parameters(modules: dict[str, nn.Module], group: UnitGroup) -> np.n
     blocks = []
     for member in [*group.producers, *group.norms]:
         module = modules[member.module]
-        index = torch.as_tensor(member.columns[:, 0])
+        index = torch.as_tensor(current_columns(module, member)[:, 0])
         parts = []
         if getattr(module, "weight", None) is not None:
             parts.append(weight_view(module)[index].double().reshape(group.size, -1))
@@ -92,8 +93,6 @@ def consumer_block(module: nn.Module, consumer: Member, columns: np.ndarray | No
 
 def outgoing_weights(model: nn.Module, group: UnitGroup) -> np.ndarray:
     """Each unit's outgoing weights into all consumers, flattened, (n_units, fan_out)."""
-    from netgraph.graph.cuts import current_columns
-
     modules = dict(model.named_modules())
     blocks = [
         consumer_block(modules[c.module], c, current_columns(modules[c.module], c)).reshape(group.size, -1).numpy()
