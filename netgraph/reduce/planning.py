@@ -17,6 +17,7 @@ import copy
 import functools
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -25,7 +26,7 @@ import torch
 from torch import nn
 
 from netgraph.calibrate.calibrate import Calibration, stream_statistics
-from netgraph.errors import InvalidParameterError, PlanError
+from netgraph.errors import InvalidParameterError, PlanError, UnsupportedModelError
 from netgraph.graph.groups import UnitGroup, find_unit_groups
 from netgraph.graph.weights import incoming_weights, outgoing_weights
 from netgraph.reduce.apply import apply_group
@@ -61,11 +62,24 @@ def check_finite_weights(model: nn.Module) -> None:
             )
 
 
-def select_groups(all_groups: list[UnitGroup], groups: str | list[str] | None) -> tuple[list[UnitGroup], list[str]]:
-    """The groups to reduce, and the names of matched groups skipped as unfoldable."""
+def select_groups(
+    all_groups: list[UnitGroup], groups: str | list[str] | None, fold: str = "lstsq"
+) -> tuple[list[UnitGroup], list[str]]:
+    """The groups to reduce, and the names of matched groups skipped as unfoldable.
+
+    With ``fold="none"`` a group that can be cut but not compensated (a LayerNorm over its
+    units) is reduced too, as Torch-Pruning would.
+    """
     if groups is None:
-        chosen = [g for g in all_groups if g.foldable]
-        return chosen, [g.name for g in all_groups if not g.foldable]
+        chosen = [g for g in all_groups if g.foldable or (fold == "none" and g.cuttable)]
+        if not chosen:
+            raise UnsupportedModelError(
+                "Nothing in this model is reducible: "
+                + "; ".join(f"{g.name}: {g.reason}" for g in all_groups)[:600]
+                + (". " if all_groups else "no layer pair netgraph can cut was found. ")
+                + "Try fold='none', or reduce attention heads with netgraph.transformer."
+            )
+        return chosen, [g.name for g in all_groups if g not in chosen]
     names = [g.name for g in all_groups]
     if isinstance(groups, str):
         try:
@@ -77,11 +91,11 @@ def select_groups(all_groups: list[UnitGroup], groups: str | list[str] | None) -
             raise InvalidParameterError(
                 f"The 'groups' pattern {groups!r} of {OWNER} matches no unit group; groups are: {', '.join(names)}."
             )
-        chosen = [g for g in matched if g.foldable]
+        chosen = [g for g in matched if g.foldable or (fold == "none" and g.cuttable)]
         if not chosen:
             reasons = "; ".join(f"{g.name}: {g.reason}" for g in matched)
             raise PlanError(f"The 'groups' pattern {groups!r} matches only groups that cannot be reduced ({reasons}).")
-        return chosen, [g.name for g in matched if not g.foldable]
+        return chosen, [g.name for g in matched if g not in chosen]
     unknown = [name for name in groups if name not in names]
     if unknown:
         raise InvalidParameterError(
@@ -89,7 +103,7 @@ def select_groups(all_groups: list[UnitGroup], groups: str | list[str] | None) -
         )
     chosen = [g for g in all_groups if g.name in groups]
     for group in chosen:
-        if not group.foldable:
+        if not group.foldable and not (fold == "none" and group.cuttable):
             raise PlanError(f"Group {group.name!r} cannot be reduced: {group.reason}.")
     return chosen, []
 
@@ -305,7 +319,8 @@ def plan_from_config(
     started = time.perf_counter()
     inputs = validate_inputs(model, config, calibration)
     config = inputs.config
-    chosen, skipped = select_groups(find_unit_groups(model, example_inputs), config.groups)
+    all_groups = find_unit_groups(model, example_inputs)
+    chosen, skipped = select_groups(all_groups, config.groups, config.fold)
     traced = time.perf_counter()
 
     original = model.eval()
@@ -337,6 +352,13 @@ def plan_from_config(
         apply_group(current, plan, tensors)
         cut_rows.update(_rows_left(cut_rows, group, plan))
     finished = time.perf_counter()
+    if chosen and not any(plan.dropped.size for plan in group_plans):
+        warnings.warn(
+            f"plan_reduction removes no unit from the {len(chosen)} reducible groups (keep={config.keep!r}); "
+            "lower keep to make the model smaller.",
+            UserWarning,
+            stacklevel=3,
+        )
     if progress is not None:
         progress("done", len(chosen), len(chosen))
     return ReductionPlan(
@@ -353,6 +375,7 @@ def plan_from_config(
         diagnostics={
             "keep_per_group": statistics.fractions,
             "skipped_groups": skipped,
+            "skipped_reasons": {g.name: g.reason for g in all_groups if g.name in skipped},
             "calibration_batches": inputs.calibration_batches,
         },
     )
@@ -401,8 +424,10 @@ def plan_group(
         current, group, n_keep, select=select, config=config, incoming=incoming, unit_stats=unit_stats,
         generator=generator,
     )
-    compensation, tensors, errors = _compensate(current, group, choice, config, calibration)
+    compensation, tensors, errors, fallbacks = _compensate(current, group, choice, config, calibration)
     metrics = _group_metrics(group, choice, errors, unit_stats)
+    if fallbacks:
+        metrics["fallback"] = fallbacks
     plan = GroupPlan(
         group=group,
         kept=choice.kept,
@@ -464,12 +489,14 @@ def _compensate(
     choice: _Choice,
     config: ReductionConfig,
     calibration: Calibration | None,
-) -> tuple[dict[str, dict[str, str | None]], dict[str, torch.Tensor], list[float]]:
-    """Each consumer's new weights: the compensation table, its tensors and the output errors."""
+) -> tuple[dict[str, dict[str, str | None]], dict[str, torch.Tensor], list[float], dict[str, str]]:
+    """Each consumer's new weights: the compensation table, its tensors, the output errors and,
+    per consumer, why a least-squares fold fell back to a plain drop (memory budget)."""
     modules = dict(current.named_modules())
     compensation: dict[str, dict[str, str | None]] = {}
     tensors: dict[str, torch.Tensor] = {}
     errors: list[float] = []
+    fallbacks: dict[str, str] = {}
     scales = None  # lstsq refits the weights instead of adding merged units' columns
     if choice.scales is not None and config.fold == "exact":
         scales = choice.scales
@@ -490,7 +517,9 @@ def _compensate(
         compensation[consumer.module] = {"weight": weight_key, "bias": bias_key}
         if update.output_error is not None:
             errors.append(update.output_error)
-    return compensation, tensors, errors
+        if update.fallback:
+            fallbacks[consumer.module] = update.fallback
+    return compensation, tensors, errors, fallbacks
 
 
 def _group_metrics(group: UnitGroup, choice: _Choice, errors: list[float], unit_stats) -> dict[str, Any]:
