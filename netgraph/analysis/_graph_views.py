@@ -12,22 +12,31 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from netgraph.algorithms.random_state import as_generator, seed_from
+from netgraph.algorithms.similarity_graph import knn_similarity_graph, sparse_knn_similarity_graph, sparse_product_size
+from netgraph.algorithms.spectral import normalise_rows
 from netgraph.errors import InvalidParameterError
+
+__all__ = [
+    "as_generator",
+    "seed_from",
+    "normalise_rows",
+    "layer_names",
+    "layer_slices",
+    "check_group",
+    "group_profile",
+    "layer_rows",
+    "layer_knn_graph",
+    "reduce_rows",
+    "block_sums",
+    "pair_counts",
+    "gaussian_block_log_likelihood",
+    "layer_of",
+]
 
 # Whole-model profiles are embedded in this many coordinates per layer before the
 # neighbour search, so cost is O(units · dimension), not O(units · fan-in).
 PROFILE_DIMENSION = 16
-
-
-def as_generator(random_state: Any) -> np.random.Generator:
-    """``None``, an int seed or a Generator → a Generator."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(random_state)
-
-
-def seed_from(generator: np.random.Generator) -> int:
-    return int(generator.integers(0, 2**31 - 1))
 
 
 def layer_names(graph) -> list[str]:
@@ -49,11 +58,6 @@ def layer_slices(graph) -> dict[str, slice]:
 def check_group(graph, group: str | None, owner: str) -> None:
     if group is not None and group not in graph.group_names:
         raise InvalidParameterError.expected("group", owner, f"None or one of {graph.group_names}", group)
-
-
-def normalise_rows(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.divide(rows, norms, out=np.zeros_like(rows, dtype=np.float64), where=norms > 0)
 
 
 def group_profile(graph, group: str) -> tuple[np.ndarray, np.ndarray]:
@@ -89,12 +93,6 @@ _SPARSE_PRODUCT_PER_NODE = 2_000
 
 def layer_knn_graph(rows: sp.csr_array, n_neighbors: int, seed: int) -> sp.csr_array:
     """Cosine kNN graph of a layer's profile rows: exact and sparse when cheap, SVD otherwise."""
-    from netgraph.select.algorithms.similarity_graph import (
-        knn_similarity_graph,
-        sparse_knn_similarity_graph,
-        sparse_product_size,
-    )
-
     n = rows.shape[0]
     if sparse_product_size(rows) <= _SPARSE_PRODUCT_PER_NODE * max(n, 1):
         return sparse_knn_similarity_graph(rows, n_neighbors)

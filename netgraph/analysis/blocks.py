@@ -34,7 +34,9 @@ from netgraph.analysis._graph_views import (
     seed_from,
 )
 from netgraph.errors import InvalidParameterError
-from netgraph.select.algorithms.similarity_graph import leiden_communities, modularity
+from netgraph.algorithms.blocks import gaussian_blocks
+from netgraph.algorithms.similarity_graph import leiden_communities, modularity
+from netgraph.algorithms.spectral import project
 
 __all__ = ["SBMResult", "sbm_blocks"]
 
@@ -152,9 +154,6 @@ def sbm_blocks(
         raise InvalidParameterError.expected("resolution", _OWNER, "a positive number", resolution)
     generator = as_generator(random_state)
     if group is not None:
-        from netgraph.select.methods._representatives import project
-        from netgraph.select.methods.sbm import gaussian_blocks
-
         rows, _ = group_profile(graph, group)
         labels, bics = gaussian_blocks(project(rows), max_blocks, generator)
         similarity = np.clip(rows @ rows.T, 0.0, None)

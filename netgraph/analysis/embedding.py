@@ -5,11 +5,12 @@
   ``U √Σ``). Whole model: the directed adjacency, out- and in-coordinates side by side
   (``[U √Σ | V √Σ]``, as graspologic returns for directed graphs), by sparse SVD.
 - ``"lse"``: the same on the degree-normalised matrix ``D_out^{-1/2} A D_in^{-1/2}``.
-- ``"node2vec"``: graspologic's ``node2vec_embed`` on the (bipartite or whole) graph as an
-  undirected networkx graph; slow, for small graphs.
+- ``"node2vec"``: node2vec coordinates (``netgraph.algorithms.node2vec``) of the
+  (bipartite or whole) graph taken as undirected.
 
 ``n_components=None`` picks the dimension at the first Zhu–Ghodsi elbow of the singular
-values (graspologic's ``select_dimension``).
+values (``netgraph.algorithms.spectral.zhu_ghodsi_elbows``, the same elbow as graspologic's
+``select_dimension``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from netgraph.analysis._graph_views import as_generator, check_group, layer_slices, seed_from
+from netgraph.algorithms.node2vec import node2vec_coordinates
+from netgraph.algorithms.random_state import as_generator, seed_from
+from netgraph.algorithms.spectral import degree_normalised, zhu_ghodsi_elbows
+from netgraph.analysis._graph_views import check_group, layer_slices
 from netgraph.errors import InvalidParameterError
 
 __all__ = ["UnitEmbedding", "embed_units"]
@@ -57,37 +61,16 @@ class UnitEmbedding:
 
 
 def _elbow(singular_values: np.ndarray) -> int:
-    from graspologic.embed import select_dimension
-
     if singular_values.size < 3:
         return int(singular_values.size)
-    elbows, _ = select_dimension(np.sort(singular_values)[::-1], n_elbows=1)
-    return int(max(1, elbows[0]))
-
-
-def _normalise(matrix, row_degree, column_degree):
-    row_scale = np.where(row_degree > 0, 1.0 / np.sqrt(np.where(row_degree > 0, row_degree, 1.0)), 0.0)
-    column_scale = np.where(column_degree > 0, 1.0 / np.sqrt(np.where(column_degree > 0, column_degree, 1.0)), 0.0)
-    if sp.issparse(matrix):
-        return sp.csr_array(sp.diags(row_scale) @ matrix @ sp.diags(column_scale))
-    return row_scale[:, None] * matrix * column_scale[None, :]
+    return int(max(1, zhu_ghodsi_elbows(singular_values, 1)[0]))
 
 
 def _node2vec(graph_edges: sp.coo_array, n_nodes: int, rows: np.ndarray, n_components: int | None, seed: int):
-    import networkx as nx
-    from graspologic.embed import node2vec_embed
-
-    nx_graph = nx.Graph()
-    nx_graph.add_nodes_from(range(n_nodes))
-    nx_graph.add_weighted_edges_from(
-        (int(i), int(j), float(w)) for i, j, w in zip(graph_edges.row, graph_edges.col, graph_edges.data) if i != j
-    )
-    embedding, labels = node2vec_embed(
-        nx_graph, dimensions=n_components or 16, num_walks=10, walk_length=20, window_size=5, workers=1, random_seed=seed
-    )
-    coordinates = np.zeros((n_nodes, embedding.shape[1]))
-    coordinates[np.asarray(labels, dtype=np.int64)] = embedding
-    return coordinates[rows]
+    adjacency = sp.csr_array((graph_edges.data, (graph_edges.row, graph_edges.col)), shape=(n_nodes, n_nodes))
+    adjacency.setdiag(0)
+    adjacency.eliminate_zeros()
+    return node2vec_coordinates(adjacency, n_components or 16, random_state=seed)[rows]
 
 
 def embed_units(
@@ -118,7 +101,7 @@ def embed_units(
             coordinates = _node2vec(square, square.shape[0], np.arange(n_units), n_components, seed_from(generator))
             return UnitEmbedding(node_ids, coordinates, method)
         if method == "lse":
-            biadjacency = _normalise(biadjacency, biadjacency.sum(axis=1), biadjacency.sum(axis=0))
+            biadjacency = degree_normalised(biadjacency, biadjacency.sum(axis=1), biadjacency.sum(axis=0))
         u, singular, _ = np.linalg.svd(biadjacency, full_matrices=False)
         dimension = min(n_components or _elbow(singular), singular.size)
         return UnitEmbedding(node_ids, u[:, :dimension] * np.sqrt(singular[:dimension]), method, singular)
@@ -130,7 +113,7 @@ def embed_units(
         symmetric = (adjacency + adjacency.T).tocoo()
         return UnitEmbedding(node_ids, _node2vec(symmetric, n, np.arange(n), n_components, seed_from(generator)), method)
     if method == "lse":
-        adjacency = _normalise(
+        adjacency = degree_normalised(
             adjacency, np.asarray(adjacency.sum(axis=1)).ravel(), np.asarray(adjacency.sum(axis=0)).ravel()
         )
     from scipy.sparse.linalg import svds

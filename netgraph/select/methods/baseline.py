@@ -12,7 +12,7 @@ def _top(scores: np.ndarray, n_keep: int) -> np.ndarray:
     return np.sort(np.argsort(-scores, kind="stable")[:n_keep])
 
 
-@register_method("magnitude")
+@register_method("magnitude", nested=True)
 def select_magnitude(context: SelectionContext) -> Selection:
     """Keep the units whose incoming and outgoing weights are largest (L2 norm product)."""
     scores = np.linalg.norm(context.incoming, axis=1) * np.linalg.norm(context.outgoing, axis=1)
@@ -26,7 +26,7 @@ def select_random(context: SelectionContext) -> Selection:
     return Selection.from_kept(kept, context.n_units)
 
 
-@register_method("activation")
+@register_method("activation", nested=True)
 def select_activation(context: SelectionContext) -> Selection:
     """Keep units with the largest output energy E[h²]·‖outgoing‖² (data) or weight norm (data-free)."""
     outgoing_energy = np.sum(context.outgoing**2, axis=1)

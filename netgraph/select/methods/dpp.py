@@ -2,7 +2,7 @@
 
 Kernel ``L = diag(q) S diag(q)``: ``S`` is the cosine similarity of the unit directions
 (incoming weight directions data-free, activation correlations with statistics, see
-``_unit_profiles``) and the quality ``q`` is the merge weight ``‖outgoing‖·‖incoming‖``
+``netgraph.select.profiles``) and the quality ``q`` is the merge weight ``‖outgoing‖·‖incoming‖``
 (data-free) or ``‖outgoing‖·std(h)`` (data). ``det(L_Y)`` is large for important units
 pointing in different directions, i.e. a kept set that leaves few units without a close
 partner. Every dropped unit then merges into its most similar kept unit.
@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from netgraph.select.algorithms.dpp import greedy_map_dpp, sample_k_dpp
+from netgraph.algorithms.dpp import greedy_map_dpp, sample_k_dpp
 from netgraph.select.base import Selection, SelectionContext, register_method
-from netgraph.select.methods._unit_profiles import (
-    assign_to_most_similar,
-    merge_error,
-    read_params,
-    source_spec,
-    unit_profile,
-)
+from netgraph.select.params import SOURCE
+from netgraph.select.profiles import assign_to_most_similar, merge_error, unit_profile
 
 __all__ = ["select_dpp", "select_dpp_sample"]
 
@@ -30,15 +25,14 @@ _JITTER = 1e-6
 
 
 def _kernel(context: SelectionContext, owner: str) -> tuple[np.ndarray, np.ndarray, object]:
-    params = read_params(context, owner, {"source": source_spec()})
-    profile = unit_profile(context, params["source"], owner)
+    profile = unit_profile(context, context.params["source"], owner)
     similarity = profile.cosine()
     quality = profile.weights / (float(profile.weights.max(initial=0.0)) or 1.0)
     kernel = quality[:, None] * (similarity + _JITTER * np.eye(similarity.shape[0])) * quality[None, :]
     return kernel, similarity, profile
 
 
-@register_method("dpp")
+@register_method("dpp", params=[SOURCE])
 def select_dpp(context: SelectionContext) -> Selection:
     """Greedy MAP of the DPP (Chen et al. 2018); dropped units merge into the most similar kept one."""
     kernel, similarity, profile = _kernel(context, "the 'dpp' method")
@@ -54,7 +48,7 @@ def select_dpp(context: SelectionContext) -> Selection:
     )
 
 
-@register_method("dpp-sample")
+@register_method("dpp-sample", params=[SOURCE])
 def select_dpp_sample(context: SelectionContext) -> Selection:
     """An exact k-DPP sample (Kulesza & Taskar Alg. 8) from the seeded generator."""
     kernel, similarity, profile = _kernel(context, "the 'dpp-sample' method")

@@ -8,101 +8,50 @@ Embeddings (parameter ``embedding``):
   activation-correlation graph when statistics are given;
 - ``"lse"``: Laplacian spectral embedding of the bipartite graph of units vs. their
   inputs and outputs with ``|weights|``;
-- ``"node2vec"``: graspologic's node2vec on that ``|weights|`` bipartite graph (slow:
-  meant for small groups and for comparison).
+- ``"node2vec"``: node2vec coordinates (``netgraph.algorithms.node2vec``: weighted random
+  walks and an SVD of their PMI) of that ``|weights|`` bipartite graph.
 
 Rows are normalised (direction on the sphere), clustered by k-means with sample weights
-``w²`` (the merge cost, see ``_unit_profiles``); the unit nearest each weighted centre is
-kept and the others merge into their nearest kept unit.
+``w²`` (the merge cost, see ``netgraph.select.profiles``); the unit nearest each weighted
+centre is kept and the others merge into their nearest kept unit.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
+from netgraph.algorithms.kmedoids import weighted_kmedoids
+from netgraph.algorithms.node2vec import node2vec_coordinates
+from netgraph.algorithms.random_state import seed_from
+from netgraph.algorithms.spectral import laplacian_coordinates, normalise_rows, spectral_coordinates
 from netgraph.select.base import Selection, SelectionContext, register_method
-from netgraph.select.methods._representatives import seed_from, weighted_kmedoids
-from netgraph.select.methods._unit_profiles import (
-    _normalise_rows,
-    is_positive_int,
-    merge_error,
-    one_of,
-    read_params,
-    source_spec,
-    unit_profile,
-)
+from netgraph.select.params import SOURCE, choice, optional_positive_int
+from netgraph.select.profiles import merge_error, unit_profile
 
-__all__ = ["select_embedding", "spectral_coordinates"]
+__all__ = ["select_embedding"]
 
 _OWNER = "the 'embedding' method"
-_MAX_COMPONENTS = 128
-_ENERGY = 0.95
-
-
-def spectral_coordinates(matrix: np.ndarray, n_components: int | None) -> np.ndarray:
-    """Left singular vectors scaled by sqrt(singular values) (ASE of a bipartite graph).
-
-    With ``n_components=None`` the dimension is the smallest that keeps 95 % of the
-    squared singular values (at most 128).
-    """
-    u, singular, _ = np.linalg.svd(matrix, full_matrices=False)
-    if n_components is None:
-        energy = np.cumsum(singular**2) / max(float(np.sum(singular**2)), 1e-300)
-        n_components = int(np.searchsorted(energy, _ENERGY) + 1)
-        n_components = max(2, min(n_components, _MAX_COMPONENTS))
-    n_components = min(n_components, singular.size)
-    return u[:, :n_components] * np.sqrt(singular[:n_components])
-
-
-def _laplacian_coordinates(biadjacency: np.ndarray, n_components: int | None) -> np.ndarray:
-    # Normalised biadjacency D_r^{-1/2} B D_c^{-1/2}: its SVD is the bipartite LSE.
-    row = biadjacency.sum(axis=1)
-    column = biadjacency.sum(axis=0)
-    row_scale = np.where(row > 0, 1.0 / np.sqrt(np.where(row > 0, row, 1.0)), 0.0)
-    column_scale = np.where(column > 0, 1.0 / np.sqrt(np.where(column > 0, column, 1.0)), 0.0)
-    return spectral_coordinates(row_scale[:, None] * biadjacency * column_scale[None, :], n_components)
 
 
 def _node2vec_coordinates(biadjacency: np.ndarray, n_components: int | None, seed: int) -> np.ndarray:
-    import networkx as nx
-    from graspologic.embed import node2vec_embed
-
+    """node2vec on the undirected bipartite graph of units and their inputs and outputs."""
     n_units = biadjacency.shape[0]
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n_units + biadjacency.shape[1]))
-    rows, columns = np.nonzero(biadjacency)
-    graph.add_weighted_edges_from(
-        (int(r), int(n_units + c), float(biadjacency[r, c])) for r, c in zip(rows, columns)
-    )
-    embedding, labels = node2vec_embed(
-        graph,
-        dimensions=n_components or 16,
-        num_walks=10,
-        walk_length=20,
-        window_size=5,
-        workers=1,
-        random_seed=seed,
-    )
-    coordinates = np.zeros((n_units, embedding.shape[1]))
-    for vector, label in zip(embedding, labels):
-        if int(label) < n_units:
-            coordinates[int(label)] = vector
-    return coordinates
+    square = sp.bmat([[None, sp.csr_array(biadjacency)], [sp.csr_array(biadjacency.T), None]], format="csr")
+    return node2vec_coordinates(square, n_components or 16, random_state=seed)[:n_units]
 
 
-@register_method("embedding")
+@register_method(
+    "embedding",
+    params=[
+        SOURCE,
+        choice("embedding", "ase", ("ase", "lse", "node2vec"), "Adjacency or Laplacian spectral embedding, or node2vec."),
+        optional_positive_int("n_components", None, "Embedding dimension (None: 95 % of the spectrum)."),
+    ],
+)
 def select_embedding(context: SelectionContext) -> Selection:
     """Cluster spectral (or node2vec) unit embeddings into ``n_keep`` clusters."""
-    embedding_check, embedding_constraint = one_of("ase", "lse", "node2vec")
-    params = read_params(
-        context,
-        _OWNER,
-        {
-            "source": source_spec(),
-            "embedding": ("ase", embedding_check, embedding_constraint),
-            "n_components": (None, lambda v: v is None or is_positive_int(v), "None or a positive integer"),
-        },
-    )
+    params = context.params
     profile = unit_profile(context, params["source"], _OWNER)
     method, n_components = params["embedding"], params["n_components"]
     if method == "ase":
@@ -110,10 +59,10 @@ def select_embedding(context: SelectionContext) -> Selection:
     else:
         biadjacency = np.abs(np.hstack([context.incoming, context.outgoing])).astype(np.float64)
         if method == "lse":
-            coordinates = _laplacian_coordinates(biadjacency, n_components)
+            coordinates = laplacian_coordinates(biadjacency, n_components)
         else:
             coordinates = _node2vec_coordinates(biadjacency, n_components, seed_from(context.random_state))
-    points = _normalise_rows(coordinates)
+    points = normalise_rows(coordinates, relative_floor=1e-12)
     kept, assignment = weighted_kmedoids(points, profile.weights, context.n_keep, context.random_state, max_iter=1)
     return Selection.from_assignment(
         assignment,

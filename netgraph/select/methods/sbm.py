@@ -1,7 +1,7 @@
 """Stochastic-block-model selection: merge units that are stochastically equivalent.
 
 Units of one block connect to the rest of the network the same way (same incoming
-direction data-free, correlated activations with data, see ``_unit_profiles``), so
+direction data-free, correlated activations with data, see ``netgraph.select.profiles``), so
 merging inside a block loses little. Blocks come from a Gaussian mixture whose number of
 components is chosen by BIC (at most ``min(max_blocks, n_keep)``), or from Leiden on a
 sparse kNN similarity graph. The budget ``n_keep`` is shared across blocks in proportion
@@ -11,53 +11,20 @@ picks the representatives that the other members merge into.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-from netgraph.select.algorithms.similarity_graph import knn_similarity_graph, leiden_communities
+from netgraph.algorithms.blocks import gaussian_blocks
+from netgraph.algorithms.kmedoids import weighted_kmedoids
+from netgraph.algorithms.random_state import seed_from
+from netgraph.algorithms.similarity_graph import knn_similarity_graph, leiden_communities
+from netgraph.algorithms.spectral import project
 from netgraph.select.base import Selection, SelectionContext, register_method
-from netgraph.select.methods._representatives import project, seed_from, weighted_kmedoids
-from netgraph.select.methods._unit_profiles import (
-    is_positive_int,
-    merge_error,
-    one_of,
-    read_params,
-    source_spec,
-    unit_profile,
-)
+from netgraph.select.params import SOURCE, choice, positive_int, positive_number
+from netgraph.select.profiles import merge_error, unit_profile
 
-__all__ = ["select_sbm", "allocate_budget", "gaussian_blocks"]
+__all__ = ["select_sbm", "allocate_budget"]
 
 _OWNER = "the 'sbm' method"
-# Block estimation runs in a few principal coordinates: mixtures need few dimensions.
-_BLOCK_DIMENSION = 10
-
-
-def gaussian_blocks(
-    points: np.ndarray, max_blocks: int, random_state: np.random.Generator
-) -> tuple[np.ndarray, list[float]]:
-    """Labels of the BIC-best diagonal Gaussian mixture with 1..max_blocks components."""
-    from sklearn.mixture import GaussianMixture
-
-    n = points.shape[0]
-    centred = points - points.mean(axis=0)
-    dimension = min(_BLOCK_DIMENSION, centred.shape[1], max(n - 1, 1))
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    features = centred @ vt[:dimension].T
-    best_labels, best_bic, bics = np.zeros(n, dtype=np.int64), np.inf, []
-    for n_blocks in range(1, min(max_blocks, n) + 1):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mixture = GaussianMixture(
-                n_blocks, covariance_type="diag", reg_covar=1e-6, random_state=seed_from(random_state)
-            ).fit(features)
-        bic = float(mixture.bic(features))
-        bics.append(bic)
-        if bic < best_bic:
-            best_bic, best_labels = bic, mixture.predict(features)
-    _, labels = np.unique(best_labels, return_inverse=True)
-    return labels.astype(np.int64), bics
 
 
 def allocate_budget(sizes: np.ndarray, spreads: np.ndarray, budget: int) -> np.ndarray:
@@ -84,21 +51,19 @@ def allocate_budget(sizes: np.ndarray, spreads: np.ndarray, budget: int) -> np.n
     return quota
 
 
-@register_method("sbm")
+@register_method(
+    "sbm",
+    params=[
+        SOURCE,
+        positive_int("max_blocks", 16, "Most blocks the mixture may use (also bounded by n_keep)."),
+        choice("algorithm", "gmm", ("gmm", "leiden"), "Gaussian mixture by BIC, or Leiden on a kNN graph."),
+        positive_int("n_neighbors", 10, "Neighbours per unit in Leiden's kNN graph."),
+        positive_number("resolution", 1.0, "Leiden resolution (higher: more, smaller blocks)."),
+    ],
+)
 def select_sbm(context: SelectionContext) -> Selection:
     """Blocks of stochastically equivalent units; merge within blocks."""
-    algorithm_check, algorithm_constraint = one_of("gmm", "leiden")
-    params = read_params(
-        context,
-        _OWNER,
-        {
-            "source": source_spec(),
-            "max_blocks": (16, is_positive_int, "a positive integer"),
-            "algorithm": ("gmm", algorithm_check, algorithm_constraint),
-            "n_neighbors": (10, is_positive_int, "a positive integer"),
-            "resolution": (1.0, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0, "a positive number"),
-        },
-    )
+    params = context.params
     profile = unit_profile(context, params["source"], _OWNER)
     points = project(profile.directions)
     n_keep = context.n_keep

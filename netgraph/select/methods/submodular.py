@@ -2,7 +2,7 @@
 
 ``f(S) = Σ_i max_{j∈S} sim(i, j)`` with ``sim(i, j) = w_i² · max(0, cos(u_i, u_j))``:
 unit i is covered by its closest kept unit, in proportion to how costly i would be to
-lose (``w_i``, see ``_unit_profiles``). Since ``1 − cos = ‖u_i − u_j‖²/2`` this maximises
+lose (``w_i``, see ``netgraph.select.profiles``). Since ``1 − cos = ‖u_i − u_j‖²/2`` this maximises
 exactly the shared merge objective. Lazy greedy gives the (1 − 1/e) guarantee.
 """
 
@@ -10,26 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from netgraph.select.algorithms.facility_location import lazy_greedy_facility_location
+from netgraph.algorithms.facility_location import lazy_greedy_facility_location
 from netgraph.select.base import Selection, SelectionContext, register_method
-from netgraph.select.methods._unit_profiles import (
-    assign_to_most_similar,
-    merge_error,
-    read_params,
-    source_spec,
-    unit_profile,
-)
+from netgraph.select.params import SOURCE
+from netgraph.select.profiles import assign_to_most_similar, merge_error, unit_profile
 
 __all__ = ["select_submodular"]
 
 _OWNER = "the 'submodular' method"
 
 
-@register_method("submodular")
+@register_method("submodular", params=[SOURCE], nested=True)
 def select_submodular(context: SelectionContext) -> Selection:
     """Lazy greedy facility location; every unit merges into the kept unit that covers it best."""
-    params = read_params(context, _OWNER, {"source": source_spec()})
-    profile = unit_profile(context, params["source"], _OWNER)
+    profile = unit_profile(context, context.params["source"], _OWNER)
     cosine = np.clip(profile.cosine(), 0.0, None)
     importance = profile.weights**2
     importance = importance / (float(importance.max(initial=0.0)) or 1.0) + 1e-9

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from netgraph.select.algorithms.dpp import greedy_map_dpp, k_dpp_marginals, sample_k_dpp
+from netgraph.algorithms.dpp import greedy_map_dpp, k_dpp_marginals, sample_k_dpp
 
 
 def random_kernel(n, rank, seed):

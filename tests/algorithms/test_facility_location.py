@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netgraph.select.algorithms.facility_location import (
+from netgraph.algorithms.facility_location import (
     facility_location_value,
     greedy_facility_location,
     lazy_greedy_facility_location,

@@ -16,16 +16,30 @@ Every method here clusters or selects on ``directions`` and weighs units by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from netgraph.algorithms.spectral import normalise_rows
 from netgraph.errors import InvalidParameterError
-from netgraph.select.base import SelectionContext
+
+if TYPE_CHECKING:
+    from netgraph.select.base import SelectionContext
+
+__all__ = [
+    "UnitProfile",
+    "weight_profile",
+    "activation_profile",
+    "unit_profile",
+    "assign_to_most_similar",
+    "merge_error",
+]
 
 # Factor the covariance with at most this many components (eigh of a few thousand units
 # costs seconds; the leading components carry the merge-relevant structure).
 _MAX_COMPONENTS = 256
+# Rows shorter than this fraction of the longest are treated as zero (no direction).
+_FLOOR = 1e-12
 
 
 @dataclass(frozen=True)
@@ -41,55 +55,16 @@ class UnitProfile:
         return self.directions @ self.directions.T
 
 
-# --------------------------------------------------------------------- parameters
-
-
-def read_params(context: SelectionContext, owner: str, spec: dict[str, tuple[Any, Callable[[Any], bool], str]]) -> dict:
-    """Validate ``context.params`` against ``spec`` (name → (default, check, constraint))."""
-    unknown = sorted(set(context.params) - set(spec))
-    if unknown:
-        raise InvalidParameterError.expected(
-            unknown[0], owner, f"one of the accepted parameters ({', '.join(sorted(spec))})", context.params[unknown[0]]
-        )
-    values = {}
-    for name, (default, check, constraint) in spec.items():
-        value = context.params.get(name, default)
-        if not check(value):
-            raise InvalidParameterError.expected(name, owner, constraint, value)
-        values[name] = value
-    return values
-
-
-def is_positive_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
-
-
-def one_of(*choices: Any) -> tuple[Callable[[Any], bool], str]:
-    return (lambda value: isinstance(value, str) and value in choices), f"one of {', '.join(map(repr, choices))}"
-
-
-SOURCE_CHOICES = ("auto", "weights", "activations")
-
-
-def source_spec() -> tuple[Any, Callable[[Any], bool], str]:
-    check, constraint = one_of(*SOURCE_CHOICES)
-    return ("auto", check, constraint)
-
-
 # ------------------------------------------------------------------------ profiles
 
 
-def _normalise_rows(rows: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return np.divide(rows, norms, out=np.zeros_like(rows), where=norms > 1e-12 * max(float(norms.max(initial=0)), 1e-300))
-
-
-def weight_profile(context: SelectionContext) -> UnitProfile:
+def weight_profile(context: "SelectionContext") -> UnitProfile:
+    """Profile from the incoming weights (data-free)."""
     incoming = np.asarray(context.incoming, dtype=np.float64)
     outgoing_norm = np.linalg.norm(np.asarray(context.outgoing, dtype=np.float64), axis=1)
     if context.homogeneous:
         # Scale is absorbed by λ, so only the direction of [w, b] matters.
-        directions = _normalise_rows(incoming)
+        directions = normalise_rows(incoming, relative_floor=_FLOOR)
         weights = outgoing_norm * np.linalg.norm(incoming, axis=1)
     else:
         # Without homogeneity h_p = λ h_k needs equal rows up to nothing: keep the scale in
@@ -100,7 +75,8 @@ def weight_profile(context: SelectionContext) -> UnitProfile:
     return UnitProfile(directions, weights, "weights")
 
 
-def activation_profile(context: SelectionContext) -> UnitProfile:
+def activation_profile(context: "SelectionContext") -> UnitProfile:
+    """Profile from activation statistics: rows of a factor of the correlation matrix."""
     stats = context.stats
     covariance = np.asarray(stats.covariance, dtype=np.float64)
     covariance = (covariance + covariance.T) / 2
@@ -118,7 +94,7 @@ def activation_profile(context: SelectionContext) -> UnitProfile:
     else:
         values, vectors = np.linalg.eigh(correlation)
     factor = vectors * np.sqrt(np.clip(values, 0.0, None))
-    directions = _normalise_rows(factor)
+    directions = normalise_rows(factor, relative_floor=_FLOOR)
     directions[std <= 1e-12 * max(float(std.max(initial=0)), 1e-300)] = 0.0
     outgoing_norm = np.linalg.norm(np.asarray(context.outgoing, dtype=np.float64), axis=1)
     # Units silent on the calibration data may fire elsewhere: give them a floor weight so
@@ -128,7 +104,7 @@ def activation_profile(context: SelectionContext) -> UnitProfile:
     return UnitProfile(directions, weights, "activations")
 
 
-def unit_profile(context: SelectionContext, source: str, owner: str) -> UnitProfile:
+def unit_profile(context: "SelectionContext", source: str = "auto", owner: str = "unit_profile") -> UnitProfile:
     """The profile from activations (when ``source`` asks for or allows it) or weights."""
     if source == "activations" and context.stats is None:
         raise InvalidParameterError.expected(
@@ -146,18 +122,6 @@ def assign_to_most_similar(similarity: np.ndarray, kept: np.ndarray) -> np.ndarr
     """Each unit → the kept unit of largest similarity; kept units map to themselves."""
     kept = np.asarray(kept, dtype=np.int64)
     assignment = kept[np.argmax(similarity[:, kept], axis=1)]
-    assignment[kept] = kept
-    return assignment
-
-
-def assign_to_nearest(directions: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """Each unit → the kept unit nearest in direction space (Euclidean)."""
-    kept = np.asarray(kept, dtype=np.int64)
-    centres = directions[kept]
-    distances = (
-        np.sum(directions**2, axis=1)[:, None] - 2 * directions @ centres.T + np.sum(centres**2, axis=1)[None, :]
-    )
-    assignment = kept[np.argmin(distances, axis=1)]
     assignment[kept] = kept
     return assignment
 

@@ -13,21 +13,9 @@ import warnings
 
 import numpy as np
 
-# Above this dimension k-means runs on a PCA projection (distances barely change, cost does).
-_MAX_DIMENSION = 128
+from netgraph.algorithms.random_state import seed_from
 
-
-def seed_from(random_state: np.random.Generator) -> int:
-    """An integer seed for libraries that take one, drawn from the context's generator."""
-    return int(random_state.integers(0, 2**31 - 1))
-
-
-def project(directions: np.ndarray, max_dimension: int = _MAX_DIMENSION) -> np.ndarray:
-    """Directions in at most ``max_dimension`` coordinates (PCA, no centring: keeps norms)."""
-    if directions.shape[1] <= max_dimension:
-        return directions
-    _, singular, vt = np.linalg.svd(directions, full_matrices=False)
-    return directions @ vt[:max_dimension].T
+__all__ = ["weighted_kmedoids", "top_up"]
 
 
 def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -50,7 +38,6 @@ def weighted_kmedoids(
     *,
     n_init: int = 3,
     max_iter: int = 20,
-    initial_labels: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Representatives (sorted unit indices) and each point's representative.
 
@@ -67,13 +54,10 @@ def weighted_kmedoids(
     if n_clusters == n:
         everything = np.arange(n)
         return everything, everything.copy()
-    if initial_labels is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # fewer distinct points than clusters
-            kmeans = KMeans(n_clusters, n_init=n_init, max_iter=100, random_state=seed_from(random_state))
-            labels = kmeans.fit_predict(points, sample_weight=sample_weight)
-    else:
-        labels = np.asarray(initial_labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fewer distinct points than clusters
+        kmeans = KMeans(n_clusters, n_init=n_init, max_iter=100, random_state=seed_from(random_state))
+        labels = kmeans.fit_predict(points, sample_weight=sample_weight)
     representatives = np.array(
         [_medoid(points, sample_weight, np.flatnonzero(labels == label)) for label in np.unique(labels)],
         dtype=np.int64,

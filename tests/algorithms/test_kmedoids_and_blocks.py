@@ -1,0 +1,71 @@
+"""Weighted k-medoids, Gaussian blocks, Leiden and random-state normalisation."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.metrics import adjusted_rand_score
+
+from netgraph.algorithms.blocks import gaussian_blocks
+from netgraph.algorithms.kmedoids import weighted_kmedoids
+from netgraph.algorithms.random_state import as_generator, seed_from
+from netgraph.algorithms.similarity_graph import knn_similarity_graph, leiden_communities, modularity
+from netgraph.errors import InvalidParameterError
+
+
+def _clusters(n_per=20, centres=4, seed=0):
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(centres), n_per)
+    points = 5 * rng.standard_normal((centres, 6))[truth] + 0.1 * rng.standard_normal((truth.size, 6))
+    return points, truth
+
+
+@pytest.mark.parametrize("k", [1, 4, 9, 80])
+def test_kmedoids_returns_exactly_k_real_units(k):
+    points, _ = _clusters()
+    kept, assignment = weighted_kmedoids(points, np.ones(len(points)), k, np.random.default_rng(0))
+    assert kept.size == k and np.all(np.diff(kept) > 0)
+    assert np.array_equal(assignment[kept], kept) and np.isin(assignment, kept).all()
+
+
+def test_kmedoids_recovers_clusters_and_heavy_units_stay():
+    points, truth = _clusters()
+    weights = np.ones(len(points))
+    weights[7] = 100.0  # a heavy unit is its own cluster's representative
+    kept, assignment = weighted_kmedoids(points, weights, 4, np.random.default_rng(0))
+    assert adjusted_rand_score(truth, assignment) == 1.0
+    assert 7 in kept
+
+
+def test_gaussian_blocks_choose_the_planted_number_by_bic():
+    points, truth = _clusters(centres=3)
+    labels, bics = gaussian_blocks(points, 6, np.random.default_rng(0))
+    assert len(bics) == 6 and int(np.argmin(bics)) + 1 == 3
+    assert adjusted_rand_score(truth, labels) == 1.0
+
+
+def test_leiden_on_a_knn_graph_finds_the_clusters():
+    points, truth = _clusters()
+    graph = knn_similarity_graph(points - points.mean(axis=0), 5)
+    assert (graph != graph.T).nnz == 0
+    labels, _ = leiden_communities(graph, seed=1)
+    assert adjusted_rand_score(truth, labels) >= 0.9
+    assert modularity(graph, labels) > modularity(graph, np.zeros(len(points), dtype=int))
+
+
+def test_modularity_matches_networkx():
+    import networkx as nx
+
+    points, truth = _clusters(n_per=8)
+    graph = knn_similarity_graph(points, 4)
+    expected = nx.community.modularity(nx.from_scipy_sparse_array(sp.csr_matrix(graph)),
+                                       [set(np.flatnonzero(truth == b)) for b in np.unique(truth)])
+    assert modularity(graph, truth) == pytest.approx(expected)
+
+
+def test_random_state_normalisation():
+    generator = np.random.default_rng(0)
+    assert as_generator(generator) is generator
+    assert as_generator(5).random() == as_generator(np.int64(5)).random()
+    assert 0 <= seed_from(as_generator(None)) < 2**31 - 1
+    with pytest.raises(InvalidParameterError, match="'random_state' parameter of embed_units"):
+        as_generator(0.5, owner="embed_units")
