@@ -246,6 +246,8 @@ class PlanningInputs:
 def validate_inputs(model: nn.Module, config: ReductionConfig, calibration: Iterable[Any] | None) -> PlanningInputs:
     """Check everything that can be checked before tracing: the method, the data, the weights."""
     select = get_method(config.method)
+    # A typo in method_params fails here, before tracing and calibration.
+    select.validate_params(config.method_params)
     if config.budget == "global" and calibration is None:
         raise InvalidParameterError(
             f"budget='global' of {OWNER} needs calibration data and a single float keep; "
