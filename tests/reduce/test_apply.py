@@ -1,5 +1,6 @@
 import copy
 
+import numpy as np
 import pytest
 import torch
 
@@ -54,3 +55,19 @@ def test_planning_leaves_the_training_mode_alone(tiny_mlp, mlp_batches):
     tiny_mlp.train()
     plan_reduction(tiny_mlp, mlp_batches[0], keep=0.5, calibration=mlp_batches)
     assert tiny_mlp.training
+
+
+def test_apply_records_original_indices_so_later_groups_find_theirs():
+    """Cut bookkeeping: a layer cut by one group reports the others' columns renumbered."""
+    from netgraph.graph.cuts import current_positions, removed
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    plan = plan_reduction(model, torch.randn(2, 4), keep=0.5, fold="none")
+    reduced = apply_plan(model, plan)
+    dropped = plan.groups[0].dropped
+    np.testing.assert_array_equal(removed(reduced[2], "in"), dropped)
+    np.testing.assert_array_equal(removed(reduced[0], "out"), dropped)
+    kept = plan.groups[0].kept
+    np.testing.assert_array_equal(current_positions(reduced[2], "in", kept), np.arange(kept.size))
+    assert removed(model[2], "in").size == 0  # the original is untouched

@@ -97,3 +97,48 @@ def test_svd_bound_is_a_floor(tiny_mlp, mlp_batches):
     for group_plan in plan.groups:
         assert group_plan.metrics["unit_error"] >= group_plan.metrics["svd_bound"] - 1e-9
         assert group_plan.metrics["svd_ratio"] >= 1 - 1e-6
+
+
+class _TwoBranchConcat(torch.nn.Module):
+    """Two ReLU branches concatenated into one reader: DenseNet / Fire / Inception wiring."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = torch.nn.Linear(5, 6), torch.nn.Linear(5, 6)
+        self.reader = torch.nn.Linear(12, 3)
+        with torch.no_grad():  # two exact (scaled) duplicates in each branch
+            for branch in (self.a, self.b):
+                branch.weight[4], branch.bias[4] = 2.0 * branch.weight[0], 2.0 * branch.bias[0]
+                branch.weight[5], branch.bias[5] = 0.5 * branch.weight[1], 0.5 * branch.bias[1]
+
+    def forward(self, x):
+        return self.reader(torch.cat([torch.relu(self.a(x)), torch.relu(self.b(x))], dim=1))
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+@pytest.mark.parametrize("fold", ["none", "exact", "lstsq"])
+def test_concatenation_reader_keeps_the_other_groups_columns(fold, sequential):
+    """Folding one branch of a concatenation must leave the other branch's columns in
+    place, whichever group is cut first; with only free merges the function is unchanged."""
+    torch.manual_seed(0)
+    model = _TwoBranchConcat().eval()
+    data = [torch.randn(64, 5) for _ in range(3)]
+    plan = plan_reduction(
+        model, data[0], keep=4 / 6, fold=fold, calibration=data if fold == "lstsq" else None, sequential=sequential
+    )
+    assert sorted(p.group.name for p in plan.groups) == ["a", "b"]
+    reduced = apply_plan(model, plan)
+    assert reduced.reader.in_features == 8 and reduced.a.out_features == reduced.b.out_features == 4
+    assert _relative_change(reduced, model, torch.randn(256, 5)) < 1e-4
+
+
+def test_concatenation_drop_keeps_other_columns_untouched():
+    """A plain drop in one branch changes only that branch's columns of the reader."""
+    torch.manual_seed(1)
+    model = _TwoBranchConcat().eval()
+    model.a.reset_parameters()  # no duplicates: nothing is merged, only dropped
+    plan = plan_reduction(model, torch.randn(4, 5), keep={"a": 0.5}, fold="none", groups=["a"])
+    reduced = apply_plan(model, plan)
+    kept = plan.groups[0].kept
+    torch.testing.assert_close(reduced.reader.weight[:, kept.size:], model.reader.weight[:, 6:])
+    torch.testing.assert_close(reduced.reader.weight[:, : kept.size], model.reader.weight[:, torch.as_tensor(kept)])
