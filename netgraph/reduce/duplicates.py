@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["exact_duplicates"]
+__all__ = ["exact_duplicates", "limit_duplicate_merges"]
 
 
 def exact_duplicates(incoming: np.ndarray, homogeneous: bool, *, tolerance: float = 1e-5, chunk: int = 1024) -> np.ndarray:
@@ -35,4 +35,27 @@ def exact_duplicates(incoming: np.ndarray, homogeneous: bool, *, tolerance: floa
                 matches = matches[np.abs(norms[matches] - norms[unit]) <= tolerance * norms[unit]]
             if matches.size:
                 representative[unit] = representative[matches[0]]
+    return representative
+
+
+def limit_duplicate_merges(representative: np.ndarray, n_keep: int) -> np.ndarray:
+    """Undo duplicate merges until at least ``n_keep`` units are their own representative.
+
+    Exact duplicates cost nothing to merge, but when a group has fewer distinct units than
+    the number asked to keep (all units constant on degenerate data, or the rows of a
+    consumer refitted from too few samples), merging them all would collapse the group far
+    below the requested size. Keeping a duplicate is as exact as merging it, so the first
+    ``n_keep - distinct`` duplicates (in index order) stay as units of their own.
+
+    Examples
+    --------
+    >>> limit_duplicate_merges(np.array([0, 0, 0, 3]), 3).tolist()
+    [0, 1, 0, 3]
+    """
+    representative = np.asarray(representative).copy()
+    units = np.arange(representative.size)
+    missing = n_keep - int(np.count_nonzero(representative == units))
+    if missing > 0:
+        duplicates = np.flatnonzero(representative != units)[:missing]
+        representative[duplicates] = duplicates
     return representative

@@ -32,7 +32,8 @@ from netgraph.graph.weights import incoming_weights, outgoing_weights
 from netgraph.reduce.apply import apply_group
 from netgraph.reduce.budget import allocate_global_budget
 from netgraph.reduce.config import ReductionConfig
-from netgraph.reduce.duplicates import exact_duplicates
+from netgraph.reduce.duplicates import exact_duplicates, limit_duplicate_merges
+from netgraph.reduce.guard import data_free_fold, refit_shortfall, thin_unit_statistics
 from netgraph.reduce.fold import fold_consumer, merge_scales
 from netgraph.reduce.metrics import svd_bound, unit_reconstruction_error
 from netgraph.reduce.plan import GroupPlan, ReductionPlan, architecture_fingerprint, weights_fingerprint
@@ -428,6 +429,8 @@ def plan_group(
     )
     compensation, tensors, errors, fallbacks = _compensate(current, group, choice, config, calibration)
     metrics = _group_metrics(group, choice, errors, unit_stats)
+    if thin_unit_statistics(unit_stats, group.size):
+        metrics["calibration_warning"] = thin_unit_statistics(unit_stats, group.size)
     if fallbacks:
         metrics["fallback"] = fallbacks
     plan = GroupPlan(
@@ -454,6 +457,7 @@ def _choose_units(
 ) -> _Choice:
     # Exact duplicates are merged first whatever the method: they cost nothing.
     duplicate_of = np.arange(group.size) if group.residual else exact_duplicates(incoming, group.homogeneous)
+    duplicate_of = limit_duplicate_merges(duplicate_of, n_keep)  # merging never collapses a group (guard.py)
     unique = np.flatnonzero(duplicate_of == np.arange(group.size))
     context = SelectionContext(
         group=group,
@@ -506,10 +510,17 @@ def _compensate(
         scales = np.where(choice.free, choice.scales, 0.0)
     for consumer in group.consumers:
         stats = calibration.consumers.get(consumer.module) if calibration is not None else None
+        fold, fold_scales = config.fold, scales
+        shortfall = refit_shortfall(stats, choice.kept.size, group.size) if fold == "lstsq" else None
+        if shortfall:  # too few rows to refit: the data-free fold, said in the plan (guard.py)
+            fold = data_free_fold(choice.scales)
+            fold_scales = choice.scales if fold == "exact" else None
         update = fold_consumer(
-            modules[consumer.module], consumer, group, choice.kept, choice.assignment, config.fold,
-            scales=scales, stats=stats, ridge=config.ridge,
+            modules[consumer.module], consumer, group, choice.kept, choice.assignment, fold,
+            scales=fold_scales, stats=None if shortfall else stats, ridge=config.ridge,
         )
+        if shortfall:
+            fallbacks[consumer.module] = shortfall
         weight_key = f"{group.name}/{consumer.module}/weight"
         tensors[weight_key] = update.weight.contiguous()
         bias_key = None
