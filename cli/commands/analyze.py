@@ -49,16 +49,9 @@ def _methods(text: str) -> list[str]:
 
 def report_figures(graph, report, seed: int):
     """(caption, figure, stem) triples embedded in analysis reports."""
-    from netgraph.viz import block_summary_figure, layered_graph_figure, redundancy_curves_figure
-    from netgraph.viz.gallery import blocks_from_report
+    from netgraph.viz.gallery import report_figures as figures
 
-    blocks = blocks_from_report(report)
-    figures = [("Layered neuron graph, coloured by SBM block", layered_graph_figure(graph, blocks), "neuron_graph")]
-    if any(g.get("curve") for g in report["groups"]):
-        figures.append(("Reducibility: unexplained variance vs keep fraction, per method, with the SVD bound",
-                        redundancy_curves_figure(report["groups"]), "redundancy_curves"))
-    figures.append(("Block summary graph", block_summary_figure(graph, blocks), "block_summary"))
-    return figures
+    return figures(graph, report)
 
 
 @handle_errors

@@ -14,7 +14,7 @@ from netgraph.viz.figures import save_figure
 from netgraph.viz.layered import block_summary_figure, layered_graph_figure
 from netgraph.viz.matrices import block_heatmap_figure, embedding_pairplot_figure
 
-__all__ = ["draw_all", "blocks_from_report", "safe_stem"]
+__all__ = ["draw_all", "blocks_from_report", "safe_stem", "report_figures"]
 
 
 def safe_stem(name: str) -> str:
@@ -24,6 +24,30 @@ def safe_stem(name: str) -> str:
 
 def blocks_from_report(report: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {g["group"]: np.asarray(g["blocks"]["labels"]) for g in report.get("groups", []) if g.get("blocks")}
+
+
+def report_figures(graph, report: Mapping[str, Any], *, max_heatmaps: int = 4):
+    """(caption, figure, stem) triples for an analysis report, most useful first.
+
+    The redundancy curves (what engineers act on), block-sorted heatmaps of the groups
+    whose blocks are beyond chance (up to ``max_heatmaps``, else of the first groups), the
+    layered neuron graph and the block summary graph.
+    """
+    blocks = blocks_from_report(report)
+    groups = list(report.get("groups", []))
+    figures = []
+    if any(g.get("curve") for g in groups):
+        figures.append(("Reducibility: unexplained variance vs keep fraction, per method, with the SVD bound",
+                        redundancy_curves_figure(groups), "redundancy_curves"))
+    tested = [g for g in groups if ((g.get("blocks") or {}).get("chance") or {}).get("beyond_chance")]
+    for entry in (tested or groups)[:max_heatmaps]:
+        name = entry["group"]
+        figures.append((f"{name}: {entry.get('structure') or 'block-sorted weights'}",
+                        block_heatmap_figure(graph, name, blocks.get(name)), f"heatmap_{safe_stem(name)}"))
+    figures.append(("Layered neuron graph, coloured by block (each node keeps its strongest edges)",
+                    layered_graph_figure(graph, blocks), "neuron_graph"))
+    figures.append(("Block summary graph", block_summary_figure(graph, blocks), "block_summary"))
+    return figures
 
 
 def draw_all(graph, report: Mapping[str, Any], directory: str | os.PathLike, *, random_state: int = 0,
