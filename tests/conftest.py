@@ -11,6 +11,21 @@ from torch import nn
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+# Hypothesis: every checkout runs the same examples as CI. "default" is derandomised (the
+# examples follow from each test's code alone) and keeps no example database, so a failure
+# saved in a local .hypothesis/ folder can never make one checkout's `make test` differ from
+# another's; a failing example is printed to add as @example. NETGRAPH_HYPOTHESIS=explore
+# searches afresh (random seeds, database in a temporary folder) for bug hunting.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: E402
+
+_hypothesis_settings.register_profile("default", derandomize=True, database=None, print_blob=True)
+_hypothesis_settings.register_profile(
+    "explore", derandomize=False, print_blob=True,
+    database=DirectoryBasedExampleDatabase(os.path.join(__import__("tempfile").gettempdir(), "netgraph-hypothesis")),
+)
+_hypothesis_settings.load_profile(os.environ.get("NETGRAPH_HYPOTHESIS", "default"))
+
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
