@@ -36,6 +36,8 @@ def gaussian_blocks(
     from sklearn.mixture import GaussianMixture
 
     n = points.shape[0]
+    if n < 2:  # one point is one block; a mixture needs two samples
+        return np.zeros(n, dtype=np.int64), []
     centred = points - points.mean(axis=0)
     dimension = min(BLOCK_DIMENSION, centred.shape[1], max(n - 1, 1))
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
