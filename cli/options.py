@@ -8,22 +8,25 @@ from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["Method", "Fold", "Format", "parse_formats", "ModelArg", "DataOpt", "WeightsOpt", "UnsafePickleOpt",
+__all__ = ["Method", "Fold", "Format", "ExportFormat", "parse_formats", "ModelArg", "DataOpt", "WeightsOpt", "UnsafePickleOpt",
            "SeedOpt", "SamplesOpt", "BatchSizeOpt"]
 
 
-class Method(str, Enum):
-    """Selection methods (kept in step with ``netgraph.available_methods()`` by a test)."""
+def _method_names() -> list[str]:
+    """Method names from netgraph's registry catalog (cheap: no torch), plus plug-ins named in
+    ``NETGRAPH_PLUGINS`` (those are imported to learn their names)."""
+    from netgraph.select.catalog import declared_method_names
 
-    activation = "activation"
-    dpp = "dpp"
-    dpp_sample = "dpp-sample"
-    embedding = "embedding"
-    magnitude = "magnitude"
-    random = "random"
-    sbm = "sbm"
-    submodular = "submodular"
-    summarize = "summarize"
+    names = declared_method_names()
+    if names is None:
+        from netgraph.select import available_methods
+
+        names = available_methods()
+    return names
+
+
+# Selection methods, derived from netgraph's method registry (netgraph.select.catalog).
+Method = Enum("Method", {name.replace("-", "_"): name for name in _method_names()}, type=str)
 
 
 class Fold(str, Enum):
@@ -35,6 +38,12 @@ class Fold(str, Enum):
 class Budget(str, Enum):
     group = "group"
     global_ = "global"
+
+
+class ExportFormat(str, Enum):
+    """File formats of ``netgraph export`` / ``reduce --export``."""
+
+    onnx = "onnx"
 
 
 class Format(str, Enum):
