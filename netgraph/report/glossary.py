@@ -14,6 +14,18 @@ __all__ = ["GLOSSARY", "glossary_for", "define"]
 GLOSSARY: dict[str, str] = {
     "group": "A set of coupled units (neurons or channels) removed together, named by its first producer layer.",
     "units": "Neurons or channels in the group.",
+    "kind": "The producer layer's type (linear, conv, ...).",
+    "activation": "The non-linearity after the producer; ReLU-like ones allow exact merges of scaled copies.",
+    "foldable": "Whether dropped units can be compensated in the consumers (every consumer reads them linearly); "
+                "if not, the reason.",
+    "consumers": "Layers that read the group's units as inputs; they absorb the compensation.",
+    "verdict": "Blocks compared with weight-shuffled copies of the same group, in one sentence.",
+    "what": "What the command reduces.",
+    "command": "The exact command to run next.",
+    "expected cost": "Predicted relative output error (and accuracy, with labels) of running the command.",
+    "held-out metric": "A fidelity measure on data not used for calibration.",
+    "epoch": "One pass over the fine-tuning data.",
+    "stage": "One step of the compression pipeline, in order.",
     "dead": "Units with all-zero incoming or outgoing weights: removable at no cost.",
     "silent": "Units never active on the calibration data (they may still fire on other inputs).",
     "exact dup": "Units that are exact positive multiples of another unit: mergeable with no change to the output.",
