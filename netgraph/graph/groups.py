@@ -26,6 +26,9 @@ __all__ = ["Member", "UnitGroup", "find_unit_groups"]
 
 # Autograd ops that mean units are mixed non-linearly with one another (attention).
 _MIXING_OPS = re.compile(r"ScaledDotProduct|Bmm|Matmul|Softmax|Baddbmm", re.IGNORECASE)
+# A view followed by a transpose/permute can move channels (ShuffleNet's channel shuffle)
+# in ways Torch-Pruning's index map does not follow.
+_REORDERING_OPS = re.compile(r"TransposeBackward|PermuteBackward")
 _ACTIVATION_OPS = {
     "ReluBackward": "relu",
     "LeakyReluBackward": "leaky_relu",
@@ -226,12 +229,11 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
             unsupported.append(f"uneven channel mapping at {name} (fused q/k/v or a channel shuffle)")
             continue
         kind = layer_kind(module)
-        if not _fits(module, kind, is_out, columns):
-            unsupported.append(f"{name}, whose {'out' if is_out else 'in'}put size does not match the traced units")
-            continue
         if kind is not None and (is_grouped(module) or getattr(module, "transposed", False)):
             what = "grouped convolution" if is_grouped(module) else "transposed convolution"
             unsupported.append(f"{what} {name}")
+        elif not _fits(module, kind, is_out, columns):
+            unsupported.append(f"{name}, whose {'out' if is_out else 'in'}put size does not match the traced units")
         elif kind == "depthwise":
             # One filter per channel: the unit passes through, cut in and out together.
             norms.append(Member(name, kind, "norm", columns))
@@ -267,6 +269,8 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
         reasons.append("contains " + ", ".join(sorted(set(unsupported))))
     if any(_MIXING_OPS.search(op) for op in operations):
         reasons.append("the units are mixed by attention")
+    if any("_Reshape" in op for op in operations) and any(_REORDERING_OPS.search(op) for op in operations):
+        reasons.append("a view and a transpose reorder the channels (a channel shuffle?), which the tracer does not map reliably")
     if not producers or not consumers:
         reasons.append("no layer " + ("writes" if not producers else "reads") + " these units that netgraph can cut")
     if reasons:

@@ -203,6 +203,23 @@ class TraceClock:
             signal.signal(signal.SIGALRM, previous)
 
 
+def _output_tensors(output: Any) -> list[torch.Tensor]:
+    """The differentiable tensors of a model's output, whatever holds them (a Hugging Face
+    ``ModelOutput``, dicts, tuples); key/value caches and integer tensors are left out."""
+    found: list[torch.Tensor] = []
+    stack = [output]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, torch.Tensor):
+            if item.grad_fn is not None:
+                found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(value for key, value in item.items() if "past" not in str(key) and "cache" not in str(key))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
 def trace_dependencies(model: nn.Module, example_inputs: Any, clock: TraceClock):
     """Torch-Pruning's DependencyGraph of ``model``, with attention layers opaque.
 
@@ -222,7 +239,11 @@ def trace_dependencies(model: nn.Module, example_inputs: Any, clock: TraceClock)
     try:
         with torch.enable_grad(), _opaque(opaque, widths), clock.alarm():  # the tracer follows autograd
             graph = tp.DependencyGraph().build_dependency(
-                model, example_inputs=example_inputs, customized_pruners=customized, verbose=False
+                model,
+                example_inputs=example_inputs,
+                customized_pruners=customized,
+                output_transform=_output_tensors,
+                verbose=False,
             )
     except UnsupportedModelError:
         raise

@@ -62,3 +62,84 @@ def test_minilm_ffn_groups_are_foldable_and_attention_is_not(minilm):
     assert [c.module for c in ffn[0].consumers] == ["encoder.layer.0.output.dense"]
     others = [g for g in groups if g not in ffn]
     assert others and not any(g.foldable for g in others)
+
+
+def test_depthwise_convolution_passes_units_through():
+    """MobileNet's expand → depthwise → project: one group, the depthwise conv cut in and out."""
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 1), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 4, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2),
+    ).eval()
+    groups = {g.name: g for g in find_unit_groups(model, torch.randn(2, 3, 8, 8))}
+    group = groups["0"]
+    assert group.foldable and [m.module for m in group.consumers] == ["6"]
+    assert {(m.module, m.kind) for m in group.norms} >= {("3", "depthwise"), ("1", "batchnorm"), ("4", "batchnorm")}
+    assert not group.homogeneous  # several channel-wise layers: only equal units merge
+
+
+def test_grouped_convolution_is_skipped_with_its_reason():
+    model = nn.Sequential(nn.Conv2d(3, 8, 1), nn.ReLU(), nn.Conv2d(8, 8, 3, groups=2), nn.ReLU(), nn.Conv2d(8, 2, 1)).eval()
+    groups = find_unit_groups(model, torch.randn(2, 3, 8, 8))
+    assert groups and not any(g.cuttable for g in groups)
+    assert all("grouped convolution 2" in g.reason for g in groups)
+
+
+class _Shuffle(nn.Module):
+    """Channel shuffle (ShuffleNet): units map unevenly onto the reader's columns."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.fc = nn.Conv2d(3, 4, 1), nn.Conv2d(3, 4, 1), nn.Linear(8, 2)
+        self.mlp = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 8))
+
+    def forward(self, x):
+        y = torch.cat([self.a(x), self.b(x)], 1)
+        y = y.view(y.shape[0], 2, 4, *y.shape[2:]).transpose(1, 2).reshape(y.shape[0], 8, -1)
+        return self.fc(self.mlp(y.mean(-1)))
+
+
+def test_unmappable_group_is_skipped_and_the_rest_is_found():
+    groups = {g.name: g for g in find_unit_groups(_Shuffle().eval(), torch.randn(2, 3, 4, 4))}
+    assert groups["mlp.0"].foldable  # the MLP after the shuffle still reduces
+    unmappable = [g for g in groups.values() if not g.cuttable]
+    assert unmappable and all(g.reason for g in unmappable)
+
+
+def test_a_trace_that_takes_too_long_is_stopped_with_a_clear_error():
+    import time
+
+    class Slow(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(4, 8), nn.Linear(8, 2)
+
+        def forward(self, x):
+            time.sleep(2.0)
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    started = time.perf_counter()
+    with pytest.raises(UnsupportedModelError, match="longer than 0.3 s"):
+        find_unit_groups(Slow(), torch.randn(2, 4), trace_seconds=0.3)
+    assert time.perf_counter() - started < 1.5
+
+
+def test_grouped_query_attention_is_opaque_to_the_tracer():
+    """Llama with 4 query and 2 key/value heads: traced in well under a second (it used to
+    loop for minutes inside repeat_kv); the SwiGLU FFN is found, attention is left alone."""
+    import time
+
+    import transformers as hf
+
+    config = hf.LlamaConfig(
+        vocab_size=64, hidden_size=32, num_hidden_layers=1, num_attention_heads=4, num_key_value_heads=2,
+        intermediate_size=48, max_position_embeddings=32,
+    )
+    model = hf.LlamaModel(config).eval()
+    started = time.perf_counter()
+    groups = find_unit_groups(model, {"input_ids": torch.randint(0, 64, (2, 6))})
+    assert time.perf_counter() - started < 10
+    ffn = [g for g in groups if g.foldable]
+    assert [g.size for g in ffn] == [48]
+    # No group reaches into the attention layer: heads are netgraph.transformer's units.
+    assert not any("self_attn." in m.module for g in groups for m in g.members)
