@@ -18,6 +18,7 @@ Examples
 """
 
 from netgraph.fidelity.domains import SpecialisationCheck, check_specialisation, mix_calibration
+from netgraph.fidelity.holdout import score_reduction, split_holdout
 from netgraph.fidelity.metrics import accuracy, mean_cosine, prediction_agreement, retrieval_agreement
 from netgraph.fidelity.outputs import collect_outputs, output_kind
 from netgraph.fidelity.score import Fidelity, compare_outputs, measure_fidelity
@@ -35,4 +36,6 @@ __all__ = [
     "output_kind",
     "prediction_agreement",
     "retrieval_agreement",
+    "score_reduction",
+    "split_holdout",
 ]

@@ -155,6 +155,9 @@ def plan_reduction(
     budget: str = "group",
     ridge: float = 1e-6,
     progress: Progress | None = None,
+    holdout: float = 0.0,
+    reference: Iterable[Any] | None = None,
+    mix: float = 0.0,
 ) -> ReductionPlan:
     """Plan which units of each group to keep and how to compensate the rest.
 
@@ -193,6 +196,19 @@ def plan_reduction(
         Relative ridge of the least-squares refits.
     progress : callable(group name, step, n_groups), optional
         Called before each group and once with ``"done"``.
+    holdout : float in [0, 1)
+        Share of every calibration batch kept out of selection and folding; the finished
+        plan is scored there and ``plan.diagnostics["fidelity"]`` records held-out fidelity
+        (cosine and retrieval agreement for encoders, agreement and accuracy for
+        classifiers) beside the calibration fit (``netgraph.fidelity``). 0.2 is a good
+        choice; 0 (the default) keeps every sample for calibration.
+    reference : iterable of batches, optional
+        Other data (for text models, e.g. the built-in general text): the reduced model is
+        scored there too and the record says whether it is specialised to the calibration
+        data (``netgraph.fidelity.check_specialisation``).
+    mix : float in [0, 1]
+        Share of the calibration set replaced by reference data (half of ``reference``;
+        the other half is only scored), so units are chosen and folded for both domains.
 
     Returns
     -------
@@ -221,6 +237,11 @@ def plan_reduction(
         budget=budget,
         ridge=ridge,
     )
+    if holdout or reference is not None or mix:
+        from netgraph.fidelity.holdout import plan_with_fidelity
+
+        return plan_with_fidelity(plan_from_config, model, example_inputs, config, calibration, holdout=holdout,
+                                  reference=reference, mix=mix, progress=progress)
     return plan_from_config(model, example_inputs, config, calibration, progress=progress)
 
 
