@@ -42,6 +42,14 @@ class Calibration:
     def __contains__(self, group: str) -> bool:
         return group in self.units
 
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the statistics' sums (what the memory budget bounds)."""
+        arrays = []
+        for stats in [*self.units.values(), *self.consumers.values()]:
+            arrays += [a for a in vars(stats).values() if isinstance(a, np.ndarray)]
+        return int(sum(a.nbytes for a in arrays))
+
     def __add__(self, other: "Calibration") -> "Calibration":
         units = {k: self.units[k] + other.units[k] for k in self.units}
         consumers = {k: self.consumers[k] + other.consumers[k] for k in self.consumers}
@@ -78,7 +86,7 @@ def _budget_consumers(
     Unit Grams (units², small) are counted first; consumer Grams are granted in order of
     size, smallest first, so one huge Flatten consumer cannot starve the rest.
     """
-    used = sum(8 * g.size * g.size for g in groups)
+    used = sum(8 * (g.size * g.size + g.size) for g in groups)  # unit Grams and sums
     sizes = {}
     for name in names:
         module = modules[name]
@@ -88,6 +96,7 @@ def _budget_consumers(
     for name in sorted(names, key=lambda n: sizes[n][1]):
         fan_in, nbytes = sizes[name]
         if used + nbytes > budget:
+            used += 8 * fan_in  # its input sums
             refused[name] = (
                 f"the Gram of {fan_in:,} inputs of {name} needs {nbytes / 1e9:.2f} GB beyond the "
                 f"{budget / 1e9:.2f} GB memory budget; its dropped units' means go into the bias"
@@ -105,7 +114,7 @@ def stream_statistics(
     reference: nn.Module | None = None,
     output_rows: dict[str, np.ndarray] | None = None,
     progress: Callable[[int], None] | None = None,
-    memory_budget: float = DEFAULT_MEMORY_BUDGET,
+    memory_budget: float | None = None,
 ) -> Calibration:
     """Accumulate unit and consumer statistics of ``groups`` over ``batches``.
 
@@ -117,8 +126,10 @@ def stream_statistics(
     One Gram per distinct input: a group whose first consumer is a Linear reading one
     column per unit takes its unit statistics as a block of that consumer's Gram. Grams
     that would exceed ``memory_budget`` bytes (float64 sums) are replaced by input means
-    (``ConsumerStats.fallback`` says so).
+    (``ConsumerStats.fallback`` says so); None means :data:`DEFAULT_MEMORY_BUDGET`.
     """
+    if memory_budget is None:
+        memory_budget = DEFAULT_MEMORY_BUDGET
     modules = dict(model.named_modules())
     reference_modules = dict(reference.named_modules()) if reference is not None else {}
     calibration = Calibration()
