@@ -10,6 +10,7 @@ representatives that are real units and a cost that never increases.
 from __future__ import annotations
 
 import warnings
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +22,48 @@ __all__ = ["weighted_kmedoids", "top_up"]
 def _squared_distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     distances = np.sum(points**2, axis=1)[:, None] - 2 * points @ centres.T + np.sum(centres**2, axis=1)[None, :]
     return np.maximum(distances, 0.0)
+
+
+def _kmeans_plusplus(sample_weight: np.ndarray) -> Callable:
+    """scikit-learn's weighted k-means++ seeding, draw for draw, without its per-call overhead.
+
+    ``KMeans(init="k-means++")`` spends most of its time validating the inputs of one
+    small distance computation per centre (0.8 s of 1 s for 150 centres × 10 restarts on
+    300 units); this callable makes the same random draws and the same float64 arithmetic
+    (``-2 X·Yᵀ + ‖X‖² + ‖Y‖²``, clipped at 0), so KMeans returns the same clustering.
+    """
+
+    def init(points: np.ndarray, n_clusters: int, random_state: np.random.RandomState) -> np.ndarray:
+        n_samples = points.shape[0]
+        squared_norms = np.einsum("ij,ij->i", points, points)
+        weight = np.asarray(sample_weight, dtype=points.dtype)
+        n_local_trials = 2 + int(np.log(n_clusters))
+
+        def distances(rows: np.ndarray) -> np.ndarray:
+            result = -2 * (rows @ points.T)
+            result += np.einsum("ij,ij->i", rows, rows)[:, None]
+            result += squared_norms[None, :]
+            return np.maximum(result, 0, out=result)
+
+        centres = np.empty((n_clusters, points.shape[1]), dtype=points.dtype)
+        centre = random_state.choice(n_samples, p=weight / weight.sum())
+        centres[0] = points[centre]
+        closest = distances(centres[0, np.newaxis])
+        potential = closest @ weight
+        for c in range(1, n_clusters):
+            draws = random_state.uniform(size=n_local_trials) * potential
+            candidates = np.searchsorted(np.cumsum(weight * closest), draws)
+            np.clip(candidates, None, closest.size - 1, out=candidates)
+            to_candidates = distances(points[candidates])
+            np.minimum(closest, to_candidates, out=to_candidates)
+            candidate_potentials = to_candidates @ weight.reshape(-1, 1)
+            best = np.argmin(candidate_potentials)
+            potential = candidate_potentials[best]
+            closest = to_candidates[best]
+            centres[c] = points[candidates[best]]
+        return centres
+
+    return init
 
 
 def _medoid(points: np.ndarray, sample_weight: np.ndarray, members: np.ndarray) -> int:
@@ -56,7 +99,10 @@ def weighted_kmedoids(
         return everything, everything.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # fewer distinct points than clusters
-        kmeans = KMeans(n_clusters, n_init=n_init, max_iter=100, random_state=seed_from(random_state))
+        kmeans = KMeans(
+            n_clusters, init=_kmeans_plusplus(sample_weight), n_init=n_init, max_iter=100,
+            random_state=seed_from(random_state),
+        )
         labels = kmeans.fit_predict(points, sample_weight=sample_weight)
     representatives = np.array(
         [_medoid(points, sample_weight, np.flatnonzero(labels == label)) for label in np.unique(labels)],
