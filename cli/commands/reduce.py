@@ -47,8 +47,13 @@ def _finetune(reduced, original, data, info, *, epochs: int, distill: bool, lr: 
 
 def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[Path], unsafe_pickle: bool, *,
                   keep: float, method: str, fold: str, groups: Optional[str], finetune_epochs: int, distill: bool,
-                  lr: float, samples: int, batch_size: int, seed: int, budget: str = "group"):
-    """Plan, apply, optionally fine-tune; returns ``(original, reduced, plan, report)``."""
+                  lr: float, samples: int, batch_size: int, seed: int, budget: str = "group",
+                  reference_spec: Optional[str] = None, mix: float = 0.0):
+    """Plan, apply, optionally fine-tune; returns ``(original, reduced, plan, report)``.
+
+    ``reference_spec`` (default: the built-in text ``zoo:text`` for text models, ``none`` to
+    skip) is scored beside the held-out data and, with ``mix``, mixed into calibration.
+    """
     import copy
 
     from netgraph import apply_plan, plan_reduction
@@ -62,9 +67,16 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
     need_data = fold == "lstsq" or method_needs_data(method) or finetune_epochs > 0
     model, example, info, data = load_inputs(model_spec, data_spec, weights, unsafe_pickle, samples=samples,
                                              batch_size=batch_size, seed=seed, need_data=need_data)
+    reference = _reference_data(reference_spec, data_spec, model, info, data, mix, samples=samples,
+                                batch_size=batch_size, seed=seed)
+    calibration = None if data is None else data.calibration
+    if mix > 0:
+        from netgraph.fidelity import mix_calibration
+
+        calibration = mix_calibration(calibration, reference.calibration, mix)
     with steps(f"Planning ({method}, fold {fold})") as progress:
         plan = plan_reduction(model, example, keep=keep, method=method, fold=fold,
-                              calibration=None if data is None else data.calibration, groups=groups,
+                              calibration=calibration, groups=groups,
                               random_state=seed, budget=budget, progress=progress)
     reduced = apply_plan(model, plan)
     before_finetune = None
@@ -77,14 +89,63 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
         reduced.eval()
     status("Measuring before/after …")
     held_out = None if data is None else data.held_out
+    domain = None
+    if data is not None and data.held_out:
+        domain = _score_domains(model, reduced, data, reference, mix)
+        plan.diagnostics["fidelity"] = domain
     report = build_reduction_report(
         model, reduced, plan, example, held_out, labels=None if data is None else data.held_out_labels,
         before_finetune=before_finetune, finetune=finetune_info, model_info=info.to_dict(),
         data_info=None if data is None else {"source": data.source, "n_calibration": data.n_calibration,
-                                             "n_held_out": data.n_held_out},
+                                             "n_held_out": data.n_held_out, **_domain_info(domain)},
         calibration=None if data is None else data.calibration,
     )
     return model, reduced, plan, report
+
+
+_REFERENCE_SAMPLES = 512  # reference held-out samples scored: enough for a stable mean cosine
+
+
+def _reference_data(reference_spec, data_spec, model, info, data, mix: float, *, samples: int, batch_size: int,
+                    seed: int):
+    """The reference data set, or None (no data, ``none``, or the same as the data)."""
+    from netgraph.sources import default_data_spec, load_data
+
+    if not 0 <= mix <= 1:
+        raise BadInput(f"--mix must be a fraction in [0, 1], e.g. 0.25; got {mix}.")
+    spec = reference_spec or ("zoo:text" if info.text else None)
+    if spec is None or spec.lower() == "none" or data is None or spec == (data_spec or default_data_spec(info)):
+        if mix > 0:
+            raise BadInput("--mix needs reference data other than DATA; pass --reference-data (e.g. zoo:text).")
+        return None
+    return load_data(spec, model, info, n_samples=samples, batch_size=batch_size, seed=seed)
+
+
+def _score_domains(model, reduced, data, reference, mix: float) -> dict[str, Any]:
+    """Held-out fidelity, reference fidelity and the specialisation check (plan.json records them)."""
+    from netgraph.batches import batch_size as rows_of
+    from netgraph.fidelity import score_reduction
+
+    scored = None
+    if reference is not None and reference.held_out:
+        scored, total = [], 0
+        for batch in reference.held_out:
+            if total >= _REFERENCE_SAMPLES:
+                break
+            scored.append(batch)
+            total += rows_of(batch)
+    result = score_reduction(model, reduced, data.held_out, scored, labels=data.held_out_labels)
+    result["mix"] = mix
+    if reference is not None:
+        result["reference_source"] = reference.source
+    return result
+
+
+def _domain_info(domain: dict[str, Any] | None) -> dict[str, Any]:
+    if not domain or "specialisation" not in domain:
+        return {}
+    return {"reference": {"source": domain.get("reference_source"), **domain["reference"]},
+            "specialisation": domain["specialisation"], "mix": domain["mix"]}
 
 
 @handle_errors
@@ -106,6 +167,13 @@ def reduce(
     samples: SamplesOpt = 512,
     batch_size: BatchSizeOpt = 128,
     seed: SeedOpt = 0,
+    reference_data: Annotated[Optional[str], typer.Option(
+        "--reference-data", metavar="DATA",
+        help="Other data to score the reduced model on, to catch a model specialised to DATA "
+             "(default for text models: zoo:text, the built-in real English; 'none' to skip).")] = None,
+    mix: Annotated[float, typer.Option(
+        "--mix", min=0.0, max=1.0,
+        help="Share of the calibration set taken from --reference-data, so units are chosen for both domains.")] = 0.0,
 ) -> None:
     """Make MODEL smaller: choose units, merge the rest into them, rebuild, optionally fine-tune.
 
@@ -122,12 +190,15 @@ def reduce(
     _, reduced, plan, report = run_reduction(
         model, data, weights, unsafe_pickle, keep=keep, method=method.value, fold=fold.value, groups=groups,
         finetune_epochs=finetune_epochs, distill=distill, lr=lr, samples=samples, batch_size=batch_size, seed=seed,
-        budget=budget.value,
+        budget=budget.value, reference_spec=reference_data, mix=mix,
     )
     from netgraph import save_reduced
     from netgraph.report import print_report, staged_directory, write_report
 
     print_report(report, stdout_console())
+    specialisation = (report.get("data") or {}).get("specialisation")
+    if specialisation:
+        status(specialisation["sentence"])
     with staged_directory(out) as staging:
         save_reduced(reduced, plan, staging)
         write_report(report, staging, formats)
