@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Callable, Iterator
+import re
+from typing import Any, Callable, Iterator
 
 from netgraph_cli.state import STATE
 
@@ -32,10 +33,53 @@ def stdout_console():
     return console
 
 
+# "cnn-digits: epoch 3/40, loss 0.3022": the zoo's one-line training messages.
+_EPOCH = re.compile(r"^(?P<label>.+?): epoch (?P<step>\d+)/(?P<total>\d+)(?:, (?P<detail>.*))?$")
+
+
+class _EpochBar:
+    """One progress bar for a run of epoch messages, instead of one status line per epoch."""
+
+    def __init__(self) -> None:
+        self.progress: Any = None
+        self.task: Any = None
+        self.label = ""
+
+    def update(self, label: str, step: int, total: int, detail: str) -> None:
+        if self.progress is None or label != self.label:
+            self.close()
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(TextColumn("[dim]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeElapsedColumn(), TextColumn("[dim]{task.fields[detail]}"),
+                                     console=stderr_console())
+            self.task = self.progress.add_task(f"{label}: training", total=total, detail="")
+            self.label = label
+            self.progress.start()
+        self.progress.update(self.task, completed=step, total=total, detail=detail)
+        if step >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+        self.progress = None
+        self.label = ""
+
+
+_EPOCHS = _EpochBar()
+
+
 def status(message: str) -> None:
-    """One dim status line on stderr."""
-    if not STATE.quiet:
-        stderr_console().print(f"[dim]{message}[/dim]")
+    """One dim status line on stderr; epoch messages (``NAME: epoch i/N, …``) drive one bar."""
+    if STATE.quiet:
+        return
+    match = _EPOCH.match(str(message))
+    if match:
+        _EPOCHS.update(match["label"], int(match["step"]), int(match["total"]), match["detail"] or "")
+        return
+    _EPOCHS.close()
+    stderr_console().print(f"[dim]{message}[/dim]")
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 # (module, function) in help order; ``compress`` is owned by its own module and is added
 # only when that module exists.
-_COMMANDS = ("analyze", "visualize", "reduce", "demo")
+_COMMANDS = ("analyze", "visualize", "reduce", "export", "demo")
 
 
 def register(app: typer.Typer) -> None:
