@@ -122,8 +122,13 @@ def _keep_fractions(config: ReductionConfig, groups: list[UnitGroup]) -> dict[st
     return {g.name: config.keep_fraction(g.name) for g in groups}
 
 
-def _n_keep(fraction: float, size: int) -> int:
-    return int(min(size, max(1, round(fraction * size))))
+def _n_keep(fraction: float, size: int, round_to: int = 1) -> int:
+    """Units kept of ``size``: the nearest multiple of ``round_to`` (never 0, never above
+    ``size``); groups smaller than ``round_to`` keep the unrounded count."""
+    n_keep = int(min(size, max(1, round(fraction * size))))
+    if round_to > 1 and size >= round_to:
+        n_keep = int(min(size, max(round_to, int(n_keep / round_to + 0.5) * round_to)))
+    return n_keep
 
 
 def _restores_training_mode(function):
@@ -155,6 +160,7 @@ def plan_reduction(
     budget: str = "group",
     ridge: float = 1e-6,
     progress: Progress | None = None,
+    round_to: int = 1,
     holdout: float = 0.0,
     reference: Iterable[Any] | None = None,
     mix: float = 0.0,
@@ -196,6 +202,9 @@ def plan_reduction(
         Relative ridge of the least-squares refits.
     progress : callable(group name, step, n_groups), optional
         Called before each group and once with ``"done"``.
+    round_to : int
+        Round each group's kept count to the nearest multiple of this (e.g. 8; never 0 and
+        never above the group's size): odd widths run slowly on CPU kernels.
     holdout : float in [0, 1)
         Share of every calibration batch kept out of selection and folding; the finished
         plan is scored there and ``plan.diagnostics["fidelity"]`` records held-out fidelity
@@ -236,6 +245,7 @@ def plan_reduction(
         method_params=method_params,
         budget=budget,
         ridge=ridge,
+        round_to=round_to,
     )
     if holdout or reference is not None or mix:
         from netgraph.fidelity.holdout import plan_with_fidelity
@@ -365,7 +375,7 @@ def plan_from_config(
         plan, group_tensors = plan_group(
             current,
             group,
-            _n_keep(statistics.fractions[group.name], group.size),
+            _n_keep(statistics.fractions[group.name], group.size, config.round_to),
             inputs.select,
             config,
             calibration=stats,
