@@ -8,8 +8,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from netgraph_cli.errors import BadInput, handle_errors
-from netgraph_cli.options import (BatchSizeOpt, Budget, DataOpt, Fold, Method, ModelArg, SamplesOpt, SeedOpt, UnsafePickleOpt,
-                                  WeightsOpt, parse_formats)
+from netgraph_cli.options import (METHOD_CHOICES, BatchSizeOpt, Budget, DataOpt, ExportFormat, Fold, Method, ModelArg,
+                                  SamplesOpt, SeedOpt, UnsafePickleOpt, WeightsOpt, parse_formats)
 
 __all__ = ["reduce", "run_reduction"]
 
@@ -48,8 +48,10 @@ def _finetune(reduced, original, data, info, *, epochs: int, distill: bool, lr: 
 def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[Path], unsafe_pickle: bool, *,
                   keep: float, method: str, fold: str, groups: Optional[str], finetune_epochs: int, distill: bool,
                   lr: float, samples: int, batch_size: int, seed: int, budget: str = "group",
-                  reference_spec: Optional[str] = None, mix: float = 0.0):
-    """Plan, apply, optionally fine-tune; returns ``(original, reduced, plan, report)``.
+                  reference_spec: Optional[str] = None, mix: float = 0.0, round_to: int = 1,
+                  with_example: bool = False):
+    """Plan, apply, optionally fine-tune; returns ``(original, reduced, plan, report)``, and the
+    example inputs as a fifth item with ``with_example`` (what ``--export`` traces).
 
     ``reference_spec`` (default: the built-in text ``zoo:text`` for text models, ``none`` to
     skip) is scored beside the held-out data and, with ``mix``, mixed into calibration.
@@ -77,7 +79,7 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
     with steps(f"Planning ({method}, fold {fold})") as progress:
         plan = plan_reduction(model, example, keep=keep, method=method, fold=fold,
                               calibration=calibration, groups=groups,
-                              random_state=seed, budget=budget, progress=progress)
+                              random_state=seed, budget=budget, round_to=round_to, progress=progress)
     reduced = apply_plan(model, plan)
     before_finetune = None
     finetune_info = None
@@ -100,6 +102,8 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
                                              "n_held_out": data.n_held_out, **_domain_info(domain)},
         calibration=None if data is None else data.calibration,
     )
+    if with_example:
+        return model, reduced, plan, report, example
     return model, reduced, plan, report
 
 
@@ -148,12 +152,25 @@ def _domain_info(domain: dict[str, Any] | None) -> dict[str, Any]:
             "specialisation": domain["specialisation"], "mix": domain["mix"]}
 
 
+def _calibration_warnings(plan) -> list[str]:
+    """The calibration guard's findings (netgraph/reduce/guard.py), one line per group."""
+    lines = []
+    for group_plan in plan.groups:
+        metrics, name = group_plan.metrics, group_plan.group.name
+        if metrics.get("calibration_warning"):
+            lines.append(f"{name}: {metrics['calibration_warning']}.")
+        for consumer, reason in (metrics.get("fallback") or {}).items():
+            lines.append(f"{name} → {consumer}: {reason}.")
+    return lines
+
+
 @handle_errors
 def reduce(
     model: ModelArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for plan.json, model.safetensors and the report.")],
     keep: Annotated[float, typer.Option("--keep", "-k", help="Fraction of units to keep in each group, in (0, 1].")] = 0.5,
-    method: Annotated[Method, typer.Option("--method", "-m", help="How units are chosen.")] = Method.sbm,
+    method: Annotated[Method, typer.Option("--method", "-m", metavar="METHOD",
+                                           help=f"How units are chosen: {METHOD_CHOICES}.")] = Method.sbm,
     fold: Annotated[Fold, typer.Option("--fold", help="How dropped units are compensated.")] = Fold.lstsq,
     data: DataOpt = None,
     groups: Annotated[Optional[str], typer.Option("--groups", help="Regex of the unit groups to reduce (default: all foldable).")] = None,
@@ -174,6 +191,10 @@ def reduce(
     mix: Annotated[float, typer.Option(
         "--mix", min=0.0, max=1.0,
         help="Share of the calibration set taken from --reference-data, so units are chosen for both domains.")] = 0.0,
+    round_to: Annotated[int, typer.Option(
+        "--round-to", min=1, help="Round each group's kept count to a multiple of N; 8 suits CPU kernels.")] = 1,
+    export: Annotated[Optional[ExportFormat], typer.Option(
+        "--export", help="Also write the reduced model as model.onnx, checked in onnxruntime (needs netgraph\\[export]).")] = None,
 ) -> None:
     """Make MODEL smaller: choose units, merge the rest into them, rebuild, optionally fine-tune.
 
@@ -187,19 +208,35 @@ def reduce(
     check_output_dir(out)
     if distill and finetune_epochs == 0:
         raise BadInput("--distill trains the reduced model; add --finetune-epochs N (e.g. 3).")
-    _, reduced, plan, report = run_reduction(
+    if export is not None:  # a missing extra is found before minutes of planning, not after
+        from netgraph.export import check_export_dependencies
+
+        check_export_dependencies()
+    _, reduced, plan, report, example = run_reduction(
         model, data, weights, unsafe_pickle, keep=keep, method=method.value, fold=fold.value, groups=groups,
         finetune_epochs=finetune_epochs, distill=distill, lr=lr, samples=samples, batch_size=batch_size, seed=seed,
-        budget=budget.value, reference_spec=reference_data, mix=mix,
+        budget=budget.value, reference_spec=reference_data, mix=mix, round_to=round_to, with_example=True,
     )
     from netgraph import save_reduced
     from netgraph.report import print_report, staged_directory, write_report
 
     print_report(report, stdout_console())
+    warnings = _calibration_warnings(plan)
+    if warnings:  # shown even with --quiet: the result may be worse than the numbers suggest
+        report["warnings"] = warnings
+        for line in warnings:
+            typer.echo(f"Warning: {line}", err=True)
     specialisation = (report.get("data") or {}).get("specialisation")
     if specialisation:
         status(specialisation["sentence"])
     with staged_directory(out) as staging:
         save_reduced(reduced, plan, staging)
         write_report(report, staging, formats)
+        if export is not None:
+            from netgraph_cli.commands.export import write_export
+
+            status(f"Exporting to {export.value} …")
+            exported = write_export(reduced, example, staging / f"model.{export.value}", export.value)
     status(f"Reduced model written to {out} (plan.json, model.safetensors); report: {out / 'report.html'}")
+    if export is not None:
+        status(exported.replace(str(staging), str(out)))

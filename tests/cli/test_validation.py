@@ -89,3 +89,15 @@ def test_stale_staging_is_removed_and_listed(runner, app, factory):
     assert result.exit_code == 0, result.output
     assert not stale.exists()
     assert f"Removed {stale}" in result.stderr.replace("\n", "")
+
+
+def test_thin_calibration_is_warned_even_when_quiet(runner, app, factory):
+    out = factory / "out"
+    result = runner.invoke(app, ["--quiet", "reduce", MODEL, "--data", str(factory / "xy.npz"), "--samples", "2",
+                                 "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Warning: " in result.stderr and "calibration samples" in result.stderr
+    import json
+
+    report = json.loads((out / "report.json").read_text())
+    assert any("data-free exact fold" in line for line in report["warnings"])
