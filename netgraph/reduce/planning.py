@@ -29,6 +29,7 @@ from netgraph.calibrate.calibrate import Calibration, stream_statistics
 from netgraph.errors import InvalidParameterError, PlanError, UnsupportedModelError
 from netgraph.graph.groups import UnitGroup, find_unit_groups
 from netgraph.graph.weights import incoming_weights, outgoing_weights
+from netgraph.modes import eval_mode
 from netgraph.reduce.apply import apply_group
 from netgraph.reduce.budget import allocate_global_budget
 from netgraph.reduce.config import ReductionConfig
@@ -132,15 +133,12 @@ def _n_keep(fraction: float, size: int, round_to: int = 1) -> int:
 
 
 def _restores_training_mode(function):
-    """The model is only read: put back its train/eval mode whatever happens."""
+    """The model is only read: evaluate it, then put back every submodule's mode whatever happens."""
 
     @functools.wraps(function)
     def wrapper(model: nn.Module, *args, **kwargs):
-        was_training = model.training
-        try:
+        with eval_mode(model):
             return function(model, *args, **kwargs)
-        finally:
-            model.train(was_training)
 
     return wrapper
 

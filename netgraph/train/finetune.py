@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from netgraph.errors import InvalidParameterError
 from netgraph.batches import call_model
+from netgraph.errors import InvalidParameterError
+from netgraph.modes import restore_modes, training_modes
 from netgraph.train.data import as_tensor_output, make_batches, split_batch, to_device
 from netgraph.train.loop import History, check_common_parameters, clone_for_teacher, run_training
 
@@ -228,7 +229,7 @@ def distill(
     device = torch.device(device)
     if teacher is student:
         teacher = clone_for_teacher(student)
-    teacher_was_training = teacher.training
+    teacher_modes = training_modes(teacher)
     teacher.to(device).eval()
     pick = output_fn or _default_output
     batches = make_batches(data, batch_size=batch_size, shuffle=True, seed=seed, owner=owner)
@@ -270,4 +271,4 @@ def distill(
                             validate=validate, val_metric_name=metric_name, greater_is_better=greater,
                             patience=patience, callback=callback, dropout=dropout)
     finally:
-        teacher.train(teacher_was_training)
+        restore_modes(teacher, teacher_modes)

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from netgraph.errors import InvalidParameterError, TrainingError
+from netgraph.modes import restore_modes, training_modes
 from netgraph.train.data import Batches, describe, expected_input, split_batch, to_device
 
 __all__ = ["History", "run_training", "check_common_parameters"]
@@ -122,7 +123,7 @@ def run_training(
     torch.manual_seed(seed)
     distributed, rank = _distributed()
     notify = callback if (callback is not None and rank == 0) else None
-    was_training = model.training
+    saved_modes = training_modes(model)
     model.to(device)
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
@@ -213,7 +214,7 @@ def run_training(
         if best_state is not None:
             model.load_state_dict(best_state)
     finally:
-        model.train(was_training)
+        restore_modes(model, saved_modes)
     if notify is not None:
         notify({"event": "end", "epochs": history.epochs, "best_epoch": history.best_epoch,
                 "stopped_early": history.stopped_early})
