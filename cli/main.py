@@ -20,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
+    epilog="Output folders (--out) hold exactly one run: written beside --out and swapped in whole, so --out is "
+           "always the previous complete result or the new one. Only a new, empty or netgraph-written folder is "
+           "accepted; staging folders left by killed runs are removed, and listed, by the next run.",
 )
 
 
@@ -48,6 +51,11 @@ def root(
 
     MODEL is zoo:NAME (built-in: mlp-digits, cnn-digits, lenet-300-100, resnet-digits, minilm),
     a local Hugging Face model folder, or package.module:factory with --weights FILE.
+
+    Output folders (--out) hold exactly one run: everything is written into a hidden folder
+    beside --out and swapped in whole at the end, so --out is always the previous complete
+    result or the new one. Only a new, empty or netgraph-written folder is accepted; staging
+    folders left by killed runs are removed (and listed) by the next run.
     """
     STATE.debug = debug
     STATE.quiet = quiet

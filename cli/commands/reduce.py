@@ -167,7 +167,7 @@ def _calibration_warnings(plan) -> list[str]:
 @handle_errors
 def reduce(
     model: ModelArg,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for plan.json, model.safetensors and the report.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for plan.json, model.safetensors and the report (replaced whole; see netgraph --help).")],
     keep: Annotated[float, typer.Option("--keep", "-k", help="Fraction of units to keep in each group, in (0, 1].")] = 0.5,
     method: Annotated[Method, typer.Option("--method", "-m", metavar="METHOD",
                                            help=f"How units are chosen: {METHOD_CHOICES}.")] = Method.sbm,
