@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-__all__ = ["Method", "Fold", "Format", "ExportFormat", "parse_formats", "ModelArg", "DataOpt", "WeightsOpt", "UnsafePickleOpt",
+__all__ = ["Method", "METHOD_CHOICES", "Fold", "Format", "ExportFormat", "parse_formats", "ModelArg", "DataOpt", "WeightsOpt", "UnsafePickleOpt",
            "SeedOpt", "SamplesOpt", "BatchSizeOpt"]
 
 
@@ -27,6 +27,8 @@ def _method_names() -> list[str]:
 
 # Selection methods, derived from netgraph's method registry (netgraph.select.catalog).
 Method = Enum("Method", {name.replace("-", "_"): name for name in _method_names()}, type=str)
+# Choices spelled out in the help text: Rich wraps a long "<a|b|c>" metavar mid-word at 80 columns.
+METHOD_CHOICES = ", ".join(member.value for member in Method)
 
 
 class Fold(str, Enum):

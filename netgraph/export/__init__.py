@@ -5,6 +5,7 @@ ONNX files checked against onnxruntime (:func:`export_onnx`). Needs the ``export
 does not import them.
 """
 
-from netgraph.export.onnx import DEFAULT_RTOL, ExportError, OnnxExport, export_onnx, onnx_session, run_onnx
+from netgraph.export.onnx import (DEFAULT_RTOL, ExportError, OnnxExport, check_export_dependencies, export_onnx, onnx_session,
+                                  run_onnx)
 
-__all__ = ["DEFAULT_RTOL", "ExportError", "OnnxExport", "export_onnx", "onnx_session", "run_onnx"]
+__all__ = ["DEFAULT_RTOL", "ExportError", "OnnxExport", "check_export_dependencies", "export_onnx", "onnx_session", "run_onnx"]

@@ -25,7 +25,7 @@ from torch import nn
 from netgraph.atomic import umask_mode
 from netgraph.errors import InvalidParameterError, NetgraphError
 
-__all__ = ["ExportError", "OnnxExport", "export_onnx", "onnx_session", "run_onnx", "DEFAULT_RTOL"]
+__all__ = ["ExportError", "OnnxExport", "check_export_dependencies", "export_onnx", "onnx_session", "run_onnx", "DEFAULT_RTOL"]
 
 #: Largest accepted ``max |onnxruntime - torch| / max |torch|`` on the example inputs.
 #: float32 kernels differ in summation order; measured differences are ~1e-7 relative.
@@ -152,7 +152,7 @@ def _quiet_exporter() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _require_onnx() -> None:
+def check_export_dependencies() -> None:
     missing = []
     for module in ("onnx", "onnxscript", "onnxruntime"):
         try:
@@ -165,7 +165,7 @@ def _require_onnx() -> None:
 
 def onnx_session(path: str | os.PathLike, *, threads: int | None = None):
     """An onnxruntime CPU session for ``path`` (``threads`` intra-op threads when given)."""
-    _require_onnx()
+    check_export_dependencies()
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -236,7 +236,7 @@ def export_onnx(
     """
     if not (isinstance(rtol, (int, float)) and rtol > 0):
         raise InvalidParameterError.expected("rtol", "export_onnx", "a positive float", rtol)
-    _require_onnx()
+    check_export_dependencies()
     tensors, names = _positional(example_inputs)
     path = Path(path)
     if path.suffix.lower() != ".onnx":

@@ -63,3 +63,20 @@ def test_out_must_end_in_onnx(factory, runner):
     assert result.exit_code == 2
     assert ".onnx" in result.stderr
     assert not (factory / "m.bin").exists()
+
+
+@pytest.mark.slow
+def test_reduce_export_onnx_in_one_go_with_round_to(factory, runner):
+    out = factory / "reduced8"
+    result = runner.invoke(app, ["-q", "reduce", "exporttiny:make_cnn", "--data", str(factory / "x.npy"), "--keep", "0.3",
+                                 "--method", "magnitude", "--fold", "none", "--round-to", "8", "--format", "json",
+                                 "--export", "onnx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    import exporttiny
+    from netgraph import load_reduced
+
+    reduced = load_reduced(exporttiny.make_cnn(), out).eval()
+    # Linear(32, 16) keeps 0.3 × 16 = 4.8 → 5 units, rounded to 8; the conv keeps 2.4 → 8 of 8.
+    assert reduced[5].out_features == 8
+    assert (out / "model.onnx").is_file()
+    assert _onnx_matches(out / "model.onnx", reduced, torch.randn(2, 1, 8, 8))

@@ -23,6 +23,18 @@ def test_usage_errors_do_not_mention_a_missing_environment_variable(runner):
     assert "env var" not in result.output
 
 
+def test_help_lists_every_method_unbroken_at_80_columns(runner):
+    from netgraph_cli.options import Method
+
+    result = runner.invoke(app, ["reduce", "--help"], env={"COLUMNS": "80", "TERM": "dumb"})
+    assert result.exit_code == 0
+    text = re.sub(r"[│╭╮╰╯─]", " ", result.output)
+    words = set(re.findall(r"[a-z][a-z-]*[a-z]", text))
+    for method in Method:
+        assert method.value in words, f"{method.value!r} is split across lines or missing in reduce --help"
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
 def test_epoch_messages_make_one_progress_bar(capsys, monkeypatch):
     from netgraph_cli import progress
     from netgraph_cli.state import STATE
