@@ -70,12 +70,13 @@ def _row(model_name, group, keep, method, predicted, measured):
     return row
 
 
-def run(quick: bool = False) -> list[dict]:
+def run(quick: bool = False, models: tuple[str, ...] = ("lenet-300-100", "cnn-digits", "minilm")) -> list[dict]:
     rows = []
     cases = [("lenet-300-100", lambda: _vision("lenet-300-100", 512, 1000 if quick else 2000)),
              ("cnn-digits", lambda: _vision("cnn-digits", 512, 1000 if quick else 2000))]
     if not quick:
         cases.append(("minilm", lambda: _minilm(300, 256)))
+    cases = [case for case in cases if case[0] in models]
     for name, load in cases:
         started = time.perf_counter()
         model, calibration, held_out, labels = load()
@@ -107,8 +108,9 @@ def run(quick: bool = False) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="LeNet and the CNN only, 1,000 held-out samples")
+    parser.add_argument("--models", default="lenet-300-100,cnn-digits,minilm", help="comma-separated subset")
     arguments = parser.parse_args()
-    rows = run(quick=arguments.quick)
+    rows = run(quick=arguments.quick, models=tuple(arguments.models.split(",")))
     header = f"{'model':<14} {'group':<40} {'keep':>5} {'method':<10} {'pred err':>9} {'meas err':>9} {'ratio':>6}  acc pred/meas"
     print(header)
     for row in rows:

@@ -45,6 +45,8 @@ EXPENSIVE_METHOD_MAX_UNITS = 1024
 CHEAP_METHODS = frozenset({"magnitude", "activation", "random"})
 # Whole-model clusterability (spectral clustering per shuffled copy) only below this many nodes.
 CLUSTERABILITY_MAX_NODES = 4000
+# ... with this many shuffled copies at most (one spectral clustering each; 20 allow p < 0.05).
+CLUSTERABILITY_SHUFFLES = 20
 # Methods whose kept set for k units is the top k of one ranking (their Selection.scores).
 NESTED_METHODS = frozenset({"magnitude", "activation", "submodular"})
 
@@ -216,14 +218,17 @@ def _recommendation(entry: dict[str, Any], curve: dict[str, Any]) -> dict[str, A
             "unit_error": float(curve["methods"][method][index]), "reason": None}
 
 
-def _first_samples(batches: list, limit: int) -> list:
-    """Whole batches from the front until ``limit`` samples (at least one batch)."""
+def _first_rows(batches: list, limit: int) -> list:
+    """The first ``limit`` samples of ``batches``, as batches (the last one cut)."""
+    from netgraph.batches import first_rows
+
     chosen, total = [], 0
     for batch in batches:
-        chosen.append(batch)
-        total += batch_size(batch)
         if total >= limit:
             break
+        size = batch_size(batch)
+        chosen.append(batch if total + size <= limit else first_rows(batch, limit - total))
+        total += min(size, limit - total)
     return chosen
 
 
@@ -238,7 +243,7 @@ def analyze_model(
     keep_grid: Sequence[float] = DEFAULT_KEEP_GRID,
     n_shuffles: int = 39,
     compare_untrained: bool = True,
-    prediction_samples: int = 256,
+    prediction_samples: int = 64,
     labelled: tuple[Sequence[Any], torch.Tensor] | None = None,
     max_blocks: int = 12,
     random_state: int = 0,
@@ -258,7 +263,8 @@ def analyze_model(
     n_shuffles : weight-shuffled copies each block test (and the clusterability test) is
         compared with; 0 skips the tests
     compare_untrained : also score an untrained (random-init) copy of the architecture
-    prediction_samples : calibration samples the predicted output error is computed on
+    prediction_samples : calibration samples (whole batches from the front) the predicted
+        output errors are computed on; each group costs one forward pass over them
     labelled : (batches, labels), optional
         Labelled inputs for a predicted accuracy (the prediction then runs on them).
     graph : NeuronGraph, optional
@@ -307,7 +313,7 @@ def analyze_model(
         if labelled is not None:
             prediction_batches, prediction_labels = list(labelled[0]), labelled[1]
         else:
-            prediction_batches = _first_samples(batches, prediction_samples)
+            prediction_batches = _first_rows(batches, prediction_samples)
         reference = model_outputs(model, prediction_batches)
         timings["reference_outputs_s"] = time.perf_counter() - mark
 
@@ -402,7 +408,8 @@ def analyze_model(
                 progress("clusterability", len(foldable), total_steps)
             mark = time.perf_counter()
             n_clusters = int(min(4, max(2, graph.n_nodes // 16)))
-            result = clusterability(graph, n_clusters=n_clusters, n_shuffles=n_shuffles, random_state=random_state)
+            draws = min(n_shuffles, CLUSTERABILITY_SHUFFLES)
+            result = clusterability(graph, n_clusters=n_clusters, n_shuffles=draws, random_state=random_state)
             summary = result.to_dict()
             cluster = {
                 "n_clusters": summary["n_clusters"],
@@ -411,7 +418,7 @@ def analyze_model(
                 "shuffled_n_cuts": [float(v) for v in summary["shuffled_n_cuts"]],
                 "z_score": float(summary["z_score"]),
                 "p_value": float(summary["p_value"]),
-                "n_shuffles": int(n_shuffles),
+                "n_shuffles": int(draws),
                 "sentence": result.sentence(),
             }
             timings["clusterability_s"] = time.perf_counter() - mark

@@ -34,8 +34,8 @@ GLOSSARY: dict[str, str] = {
                 "roughly how many independent directions the units use.",
     "blocks": "Communities of units with similar incoming and outgoing weights (Leiden on a cosine kNN graph).",
     "modularity": "Modularity of this group's blocks (higher: more separated). Computed per group.",
-    "vs chance": "Share of weight-shuffled copies of the group that are less modular, and the permutation p-value "
-                 "(1 + #copies at least as modular) / (1 + #copies).",
+    "vs chance": "Permutation p-value of the group's modularity against weight-shuffled copies of the group: "
+                 "(1 + #copies at least as modular) / (1 + #copies); at most 0.05 means blocks beyond chance.",
     "untrained": "The same modularity on an untrained (random-init) copy of the architecture.",
     "keep@1%": "Smallest keep fraction at which the best method reconstructs the units within 1% of their variance; "
                "in brackets the SVD bound, which no method can beat.",

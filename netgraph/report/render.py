@@ -106,8 +106,9 @@ def print_report(report: Mapping[str, Any], console=None) -> None:
                                caption=table.note or None, caption_justify="left")
         for index, column in enumerate(table.columns):
             # The first column holds names (e.g. encoder.layer.0.intermediate.dense): never fold them.
-            rich_table.add_column(column, justify="left" if index == 0 else "right", overflow="fold",
-                                  no_wrap=index == 0)
+            # Commands stay on one line so they can be copied.
+            rich_table.add_column(column, justify="left" if index == 0 or column == "command" else "right",
+                                  overflow="fold", no_wrap=index == 0 or column == "command")
         for row in table.rows:
             rich_table.add_row(*row)
         console.print(rich_table)

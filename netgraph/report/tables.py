@@ -77,7 +77,7 @@ def _analysis_tables(report: Mapping[str, Any]) -> list[Table]:
             g["group"], fmt(g["units"]), fmt(g["dead_units"]), fmt(g["silent_units"]), fmt(g["exact_duplicates"]),
             fmt(g["near_duplicates"]), fmt(g["effective_rank"]), fmt(blocks["n_blocks"]),
             fmt(blocks["modularity"]),
-            "—" if not chance else f"{_share_below(chance)} (p {chance['p_value']:.3f})",
+            "—" if not chance else f"p={chance['p_value']:.3f}",
             "—" if not chance or chance.get("untrained") is None else fmt(chance["untrained"]),
             "—" if one is None else f"{_percent(one['keep'])} ({_percent(one['svd_bound_keep'])})",
             "—" if five is None else f"{_percent(five['keep'])} ({_percent(five['svd_bound_keep'])})",
@@ -118,14 +118,6 @@ def _analysis_tables(report: Mapping[str, Any]) -> list[Table]:
 
 def _has_accuracy(report: Mapping[str, Any]) -> bool:
     return any((g.get("prediction") or {}).get("accuracy") is not None for g in report.get("groups", []))
-
-
-def _share_below(chance: Mapping[str, Any]) -> str:
-    null = chance.get("null") or []
-    if not null:
-        return "—"
-    below = sum(1 for v in null if v < chance["observed"])
-    return f"> {100 * below // len(null)}% of {len(null)}"
 
 
 def _percent_points(value: Any) -> str:

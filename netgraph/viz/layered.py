@@ -156,8 +156,7 @@ def layered_graph_figure(graph, blocks: Mapping[str, np.ndarray] | None = None, 
     """
     membership, drawn = display_nodes(graph, blocks, max_units)
     figure = new_figure(max(6.0, 2.2 * len(graph.layers)), 6.0)
-    _draw(figure, graph, membership, drawn, "Neuron graph (colour: block; big layers drawn by block; "
-          f"each node's {per_block} strongest edges)", top_fraction, per_block)
+    _draw(figure, graph, membership, drawn, "Neuron graph (colour: block within its layer)", top_fraction, per_block)
     return figure
 
 
@@ -166,6 +165,5 @@ def block_summary_figure(graph, blocks: Mapping[str, np.ndarray] | None = None, 
     """Every layer drawn as its blocks: the quotient graph of the block partition."""
     membership, drawn = display_nodes(graph, blocks, max_units=0, summarise_all=True)
     figure = new_figure(max(6.0, 2.2 * len(graph.layers)), 5.0)
-    _draw(figure, graph, membership, drawn, "Block summary graph (node size: units in block; every block keeps its "
-          "strongest edges)", top_fraction, per_block)
+    _draw(figure, graph, membership, drawn, "Block summary graph (node size: units in block)", top_fraction, per_block)
     return figure
