@@ -76,7 +76,9 @@ def all_reduce_stats(stats: T) -> T:
 
     Examples
     --------
-    >>> stats = all_reduce_stats(stats)   # doctest: +SKIP  (inside torchrun)
+    Inside a ``torchrun`` process:
+
+    >>> stats = all_reduce_stats(stats)  # doctest: +SKIP
     """
     if not is_distributed():
         return stats
