@@ -167,6 +167,10 @@ def drop_blocks(model: nn.Module, dropped: list[int]) -> nn.Module:
         for key in ("num_hidden_layers", "n_layer"):
             if hasattr(config, key):
                 setattr(config, key, len(keep))
+        pruned = getattr(config, "pruned_heads", None)
+        if pruned:
+            # Per-layer head pruning is keyed by block number: renumber, forget dropped blocks.
+            config.pruned_heads = {keep.index(int(layer)): heads for layer, heads in pruned.items() if int(layer) in keep}
         if isinstance(getattr(config, "layer_types", None), list):
             config.layer_types = [config.layer_types[i] for i in keep]
     return model

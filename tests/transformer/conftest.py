@@ -20,7 +20,7 @@ def _tiny(kind: str):
                                       intermediate_size=96, vocab_size=60, max_position_embeddings=64))
     if kind == "vit":
         return ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
-                                  image_size=32, patch_size=8), add_pooling_layer=False)
+                                  image_size=32, patch_size=8))
     raise ValueError(kind)
 
 
