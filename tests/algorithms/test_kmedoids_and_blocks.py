@@ -69,3 +69,25 @@ def test_random_state_normalisation():
     assert 0 <= seed_from(as_generator(None)) < 2**31 - 1
     with pytest.raises(InvalidParameterError, match="'random_state' parameter of embed_units"):
         as_generator(0.5, owner="embed_units")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_kmeans_plusplus_gives_scikit_learns_clustering(seed):
+    import warnings
+
+    from sklearn.cluster import KMeans
+
+    from netgraph.algorithms.kmedoids import _kmeans_plusplus
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(30, 200)), int(rng.integers(2, 25))
+    points = rng.standard_normal((n, 12)) * rng.random(12)
+    points[: n // 4] = points[0]  # duplicates, as groups of merged units have
+    weights = rng.random(n) ** 2 + 1e-6
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = KMeans(k, n_init=4, random_state=seed).fit_predict(points, sample_weight=weights)
+        fast = KMeans(k, init=_kmeans_plusplus(weights), n_init=4, random_state=seed).fit_predict(
+            points, sample_weight=weights
+        )
+    np.testing.assert_array_equal(fast, reference)
