@@ -6,8 +6,10 @@ O(units²) whatever the amount of data, and two statistics simply add.
 Each batch's outer products are computed in the activations' own dtype (float32 for most
 models; float16/bfloat16 are raised to float32) and only the running sums are float64:
 the matrix product is the expensive part, and float32 products with float64 accumulation
-across batches keep the relative error of a Gram near float32 round-off per batch
-(measured in tests/calibrate: below 1e-6 relative to all-float64 on real digits).
+across batches keep the relative error of a Gram near float32 round-off per batch.
+Measured on real digits (1,797 images through a 64→128 ReLU layer), relative Frobenius
+error against float64 products of the same activations: 1.9e-8 in batches of 64, 8.0e-8
+in one batch of 1,797 (tests/calibrate/test_statistics_cost.py checks < 1e-6).
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ def find_unit_groups(
                 if group is not None:
                     groups.append(group)
         groups.sort(key=lambda g: order.get(g.name, 0))
-        _check_homogeneity(model, first_rows(example_inputs, 4), groups)
+        _check_homogeneity(model, first_rows(example_inputs, 2), groups)
         return groups
     finally:
         model.train(was_training)
@@ -314,6 +314,10 @@ def _activation_name(operations: list[str]) -> str:
     return "identity"
 
 
+class _Captured(Exception):
+    """Stops a homogeneity pass once the scaled group's consumers have been read."""
+
+
 def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitGroup]) -> None:
     """Mark groups whose units scale through to their consumers: h(lambda z) = lambda h(z).
 
@@ -354,16 +358,22 @@ def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitG
                 return output * full.view(shape)
 
             handles.append(modules[last.module].register_forward_hook(scale_hook))
+        waiting = {c.module for c in scaled_group.consumers} if scaled_group is not None else set()
         for group in candidates if scaled_group is None else [scaled_group]:
             for consumer in group.consumers:
 
                 def capture_hook(module, args, group=group, consumer=consumer):
                     captured.setdefault(group.name, []).append(unit_samples(args[0], consumer, None).double())
+                    waiting.discard(consumer.module)
+                    if scaled_group is not None and not waiting:
+                        raise _Captured  # the rest of the forward pass cannot change the answer
 
                 handles.append(modules[consumer.module].register_forward_pre_hook(capture_hook))
         try:
             with torch.no_grad():
                 call_model(model, example_inputs)
+        except _Captured:
+            pass
         finally:
             for handle in handles:
                 handle.remove()
