@@ -9,10 +9,8 @@ folder holding ``model.ngz`` and the report (``report.json``, ``report.md``,
 
 from __future__ import annotations
 
-import html
-import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -21,25 +19,6 @@ from netgraph_cli.options import (BatchSizeOpt, DataOpt, ModelArg, SamplesOpt, S
                                   parse_formats)
 
 __all__ = ["compress"]
-
-
-def _rows(report: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(key, json.dumps(value, default=str) if isinstance(value, (dict, list)) else str(value))
-            for key, value in report.items()]
-
-
-def _write_reports(report: dict[str, Any], folder: Path, formats: list[str]) -> None:
-    if "json" in formats:
-        (folder / "report.json").write_text(json.dumps(report, indent=2, default=str))
-    if "md" in formats:
-        lines = ["# netgraph compress", "", "| field | value |", "|---|---|"]
-        lines += [f"| {key} | {value.replace('|', '/')} |" for key, value in _rows(report)]
-        (folder / "report.md").write_text("\n".join(lines) + "\n")
-    if "html" in formats:
-        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _rows(report))
-        (folder / "report.html").write_text(
-            "<!doctype html><meta charset='utf-8'><title>netgraph compress</title>"
-            f"<h1>netgraph compress</h1><table>{rows}</table>\n")
 
 
 @handle_errors
@@ -60,7 +39,7 @@ def compress(
         int, typer.Option("--finetune-epochs", min=0, help="Fine-tuning epochs after each stage (needs labelled DATA).")
     ] = 0,
     data: DataOpt = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="Report files: comma-separated html, md, json.")] = "json",
+    format: Annotated[str, typer.Option("--format", "-f", help="Report files: comma-separated html, md, json.")] = "html,md,json",
     weights: WeightsOpt = None,
     unsafe_pickle: UnsafePickleOpt = False,
     lr: Annotated[float, typer.Option("--lr", min=0.0, help="Fine-tuning learning rate (Adam).")] = 1e-3,
@@ -93,9 +72,9 @@ def compress(
     network, _, info = load_model(model, weights, allow_pickle=unsafe_pickle, progress=status)
     data_spec = data if data is not None else default_data_spec(info)
     loaded = None
-    if lowrank is not None or finetune_epochs > 0:
-        if data_spec is None:
-            raise BadInput("--lowrank and --finetune-epochs need data: pass --data.")
+    if (lowrank is not None or finetune_epochs > 0) and data_spec is None:
+        raise BadInput("--lowrank and --finetune-epochs need data: pass --data.")
+    if data_spec is not None:  # also for the report's held-out accuracy before/after
         status(f"Reading data {data_spec} …")
         loaded = load_data(data_spec, network, info, n_samples=samples, batch_size=batch_size, seed=seed)
     finetune_data = None
@@ -131,9 +110,22 @@ def compress(
     encoded = encode_ngz(compressed, huffman=huffman, metadata={"model": model, "command": "netgraph compress"})
     report["ngz_bytes"] = len(encoded)  # the file carries metadata too
     report["compression_ratio"] = report["dense_bytes_before"] / len(encoded)
+    from netgraph.report import build_compression_report, write_report
+
+    stage_bytes = {}
+    if huffman:
+        from netgraph.compress import compressed_size
+
+        stage_bytes["weights stored without Huffman coding"] = compressed_size(compressed, huffman=False)["total_bytes"]
+    document = build_compression_report(
+        report, model_spec=model, ngz_bytes=len(encoded), accuracy_before=report.get("accuracy_before"),
+        accuracy_after=report.get("accuracy_after"), stage_bytes=stage_bytes,
+        settings={"lowrank": lowrank, "prune": prune, "quantize_bits": quantize_bits, "huffman": huffman,
+                  "finetune_epochs": finetune_epochs, "seed": seed},
+    )
     with staged_directory(out) as staging:
         (staging / "model.ngz").write_bytes(encoded)
-        _write_reports(report, staging, formats)
+        write_report(document, staging, formats)
     console = stdout_console()
     console.print(
         f"{model}: {report['dense_bytes_before']:,} B → {len(encoded):,} B "
@@ -142,3 +134,5 @@ def compress(
     if "accuracy_after" in report:
         console.print(f"accuracy {report['accuracy_before']:.4f} → {report['accuracy_after']:.4f}")
     console.print(f"wrote {out / 'model.ngz'} and the report ({', '.join(formats)}) in {out}")
+    console.print(f"load it with: netgraph.compress.load_ngz(<the original architecture>, {str(out / 'model.ngz')!r})",
+                  highlight=False)

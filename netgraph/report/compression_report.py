@@ -8,10 +8,7 @@ from netgraph.report.schema import SCHEMA_VERSION
 
 __all__ = ["build_compression_report", "LOAD_SNIPPET"]
 
-LOAD_SNIPPET = (
-    "from netgraph.compress import load_ngz\n"
-    "model = load_ngz(original_architecture, \"{path}\")  # a fresh, untrained copy of the original model works"
-)
+LOAD_SNIPPET = 'from netgraph.compress import load_ngz; model = load_ngz(original_architecture, "{path}")'
 
 
 def _stage_label(stage: Mapping[str, Any]) -> str:
@@ -20,6 +17,9 @@ def _stage_label(stage: Mapping[str, Any]) -> str:
         return f"low-rank factorization (keep {stage.get('ratio')} of weights)"
     if name == "prune":
         sparsity = stage.get("sparsity")
+        if isinstance(sparsity, dict) and sparsity:
+            low, high = min(sparsity.values()), max(sparsity.values())
+            return f"magnitude pruning ({low:.0%}–{high:.0%} zeros per layer)"
         return "magnitude pruning" + (f" ({sparsity:.0%} zeros)" if isinstance(sparsity, (int, float)) else "")
     if name == "quantize":
         return f"weight sharing ({2 ** int(stage.get('bits', 0))} clusters per layer)"

@@ -73,7 +73,7 @@ def test_shared_options_reach_compress(app, whole_model):
     assert sorted(p.name for p in out.iterdir()) == [".netgraph-output", "model.ngz", "report.json", "report.md"]
     assert 0 <= json.loads((out / "report.json").read_text())["accuracy_after"] <= 1
     # A rerun with fewer formats replaces the folder whole: no stale report.md.
-    rerun = CliRunner().invoke(app, [*args, "--unsafe-pickle"])
+    rerun = CliRunner().invoke(app, [*args, "--unsafe-pickle", "-f", "json"])
     assert rerun.exit_code == 0, rerun.output
     assert sorted(p.name for p in out.iterdir()) == [".netgraph-output", "model.ngz", "report.json"]
 
