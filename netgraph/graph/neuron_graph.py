@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from netgraph.graph.groups import UnitGroup, find_unit_groups
+from netgraph.graph.layers import weight_view
 from netgraph.graph.weights import consumer_block, incoming_weights, outgoing_weights
 
 __all__ = ["NeuronId", "NeuronGraph"]
@@ -73,8 +74,9 @@ class NeuronGraph:
         """
         if groups is None:
             groups = find_unit_groups(model, example_inputs)
-        if not include_unfoldable:
-            groups = [g for g in groups if g.foldable]
+        # Unfoldable groups are drawn when asked, but only those with layers on both sides:
+        # a group that cannot be mapped may have lost its producers or consumers.
+        groups = [g for g in groups if g.foldable or (include_unfoldable and g.producers and g.consumers)]
         modules = dict(model.named_modules())
         produced_by = {}  # module name -> (group, member)
         for group in groups:
@@ -86,7 +88,7 @@ class NeuronGraph:
         for group in groups:
             for consumer in group.consumers:
                 if consumer.module not in produced_by and consumer.module not in outputs:
-                    outputs[consumer.module] = int(modules[consumer.module].weight.shape[0])
+                    outputs[consumer.module] = int(weight_view(modules[consumer.module]).shape[0])
         layers += list(outputs)
         sizes.update(outputs)
         offsets = dict(zip(layers, np.cumsum([0] + [sizes[name] for name in layers[:-1]]).tolist()))

@@ -219,6 +219,25 @@ def vgg():
     )
 
 
+def vgg11_bn_full(classes: int = 1000) -> nn.Sequential:
+    """torchvision's VGG-11-BN at full size (133 M parameters): its Flatten consumer reads
+    512·7·7 = 25,088 inputs. Not in FAMILIES (too big for the test suite); the coverage
+    benchmark runs it with ``--large``."""
+    layers: list[nn.Module] = []
+    channels = 3
+    for width in (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"):
+        if width == "M":
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+            channels = width
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d(7), nn.Flatten(),
+        nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(),
+        nn.Linear(4096, classes),
+    )
+
+
 # --- ViT / DeiT block with timm's fused qkv (Dosovitskiy et al. 2021) --------------------
 class FusedAttention(nn.Module):
     def __init__(self, dim: int, heads: int):

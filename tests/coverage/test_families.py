@@ -133,3 +133,13 @@ def test_attention_layers_are_skipped_with_their_reason_and_the_rest_reduces():
     assert [p.group.name for p in plan.groups] == ["blocks.0.mlp.0", "blocks.1.mlp.0"]
     reasons = plan.diagnostics["skipped_reasons"]
     assert any("attention layer blocks.0.attn" in reason for reason in reasons.values())
+
+
+@pytest.mark.parametrize("name", FAST + ["mixer", "shufflenetv2", "resnext"])
+def test_neuron_graph_builds_on_every_family(name):
+    from netgraph.graph.neuron_graph import NeuronGraph
+
+    model, kind = families.build(name)
+    graph = NeuronGraph.from_model(model, families.inputs(kind), include_unfoldable=True)
+    assert graph.adjacency.shape[0] == len(graph.node_ids) > 0
+    assert all(graph.incoming(g.name).shape[0] == g.size for g in graph.groups)
