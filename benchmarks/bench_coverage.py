@@ -158,13 +158,22 @@ def run_case(function: Callable[[], nn.Module], model: nn.Module, example: Any, 
         return {"ok": False, "error": message, "seconds": time.perf_counter() - started}
 
 
+def _build(families, name: str) -> tuple[nn.Module, Any, list]:
+    if name == "vgg11_bn_full":  # torchvision's size, 64×64 images as in issue 11
+        torch.manual_seed(0)
+        model = families.vgg11_bn_full().eval()
+        generator = torch.Generator().manual_seed(1)
+        images = [torch.randn(8, 3, 64, 64, generator=generator) for _ in range(5)]
+        return model, images[0], images[1:]
+    model, kind = families.build(name)
+    return model, families.inputs(kind), [families.inputs(kind, 8, seed=seed) for seed in range(1, 5)]
+
+
 def run(names: list[str], limit: float) -> list[dict[str, Any]]:
     families = load_families()
     rows = []
     for name in names:
-        model, kind = families.build(name)
-        example = families.inputs(kind)
-        batches = [families.inputs(kind, 8, seed=seed) for seed in range(1, 5)]
+        model, example, batches = _build(families, name)
         with torch.no_grad():
             started = time.perf_counter()
             for batch in batches:
@@ -216,10 +225,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=None, help="comma-separated subset (default: all)")
     parser.add_argument("--time-limit", type=float, default=TIME_LIMIT_S, help="seconds per case")
+    parser.add_argument("--large", action="store_true", help="add torchvision-size VGG-11-BN (133 M parameters)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     families = load_families()
     names = args.families.split(",") if args.families else list(families.FAMILIES)
+    if args.large:
+        names.append("vgg11_bn_full")
     rows = run(names, args.time_limit)
     table = markdown(rows)
     write_json(RESULT, {"machine": machine_info(), "keep": 0.5, "time_limit_s": args.time_limit, "rows": rows,
