@@ -18,7 +18,8 @@ from netgraph.batches import call_model
 from netgraph.errors import InvalidParameterError
 from netgraph.modes import restore_modes, training_modes
 from netgraph.train.data import as_tensor_output, make_batches, split_batch, to_device
-from netgraph.train.loop import History, check_common_parameters, clone_for_teacher, run_training
+from netgraph.train.loop import History, clone_for_teacher, run_training
+from netgraph.train.options import TrainingOptions
 
 __all__ = ["finetune", "distill", "OBJECTIVES"]
 
@@ -110,11 +111,12 @@ def finetune(
     2
     """
     owner = "finetune"
-    check_common_parameters(owner, epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
-                            clip_grad_norm=clip_grad_norm, weight_decay=weight_decay)
+    options = TrainingOptions(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
+                              clip_grad_norm=clip_grad_norm, weight_decay=weight_decay, seed=seed, device=device,
+                              dropout=dropout, owner=owner)
     if loss is not None and not callable(loss):
         raise InvalidParameterError.expected("loss", owner, "a callable or None", loss)
-    device = torch.device(device)
+    device = options.device
     batches = make_batches(data, batch_size=batch_size, shuffle=True, seed=seed, owner=owner)
 
     def compute_loss(trained: nn.Module, inputs: Any, targets: Any) -> torch.Tensor:
@@ -142,10 +144,8 @@ def finetune(
 
         metric_name, greater = ("val_accuracy", True) if loss is None else ("val_loss", False)
 
-    return run_training(model, batches, compute_loss, owner=owner, epochs=epochs, lr=lr,
-                        weight_decay=weight_decay, clip_grad_norm=clip_grad_norm, seed=seed, device=device,
-                        validate=validate, val_metric_name=metric_name, greater_is_better=greater,
-                        patience=patience, callback=callback, dropout=dropout)
+    return run_training(model, batches, compute_loss, options, validate=validate, val_metric_name=metric_name,
+                        greater_is_better=greater, callback=callback)
 
 
 def _distillation_loss(
@@ -216,8 +216,9 @@ def distill(
     >>> history = distill(student, teacher, zoo.load_dataset("digits").train, epochs=3)  # doctest: +SKIP
     """
     owner = "distill"
-    check_common_parameters(owner, epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
-                            clip_grad_norm=clip_grad_norm, weight_decay=weight_decay)
+    options = TrainingOptions(epochs=epochs, lr=lr, batch_size=batch_size, patience=patience,
+                              clip_grad_norm=clip_grad_norm, weight_decay=weight_decay, seed=seed, device=device,
+                              dropout=dropout, owner=owner)
     if objective not in OBJECTIVES:
         raise InvalidParameterError.expected("objective", owner, f"one of {OBJECTIVES}", objective)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
@@ -226,7 +227,7 @@ def distill(
         raise InvalidParameterError.expected("alpha", owner, "a float in [0, 1]", alpha)
     if output_fn is not None and not callable(output_fn):
         raise InvalidParameterError.expected("output_fn", owner, "a callable or None", output_fn)
-    device = torch.device(device)
+    device = options.device
     if teacher is student:
         teacher = clone_for_teacher(student)
     teacher_modes = training_modes(teacher)
@@ -266,9 +267,7 @@ def distill(
         metric_name, greater = ("val_accuracy", True) if use_accuracy else (f"val_{objective}_loss", False)
 
     try:
-        return run_training(student, batches, compute_loss, owner=owner, epochs=epochs, lr=lr,
-                            weight_decay=weight_decay, clip_grad_norm=clip_grad_norm, seed=seed, device=device,
-                            validate=validate, val_metric_name=metric_name, greater_is_better=greater,
-                            patience=patience, callback=callback, dropout=dropout)
+        return run_training(student, batches, compute_loss, options, validate=validate,
+                            val_metric_name=metric_name, greater_is_better=greater, callback=callback)
     finally:
         restore_modes(teacher, teacher_modes)

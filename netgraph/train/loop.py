@@ -20,6 +20,7 @@ from torch import nn
 from netgraph.errors import InvalidParameterError, TrainingError
 from netgraph.modes import restore_modes, training_modes
 from netgraph.train.data import Batches, describe, expected_input, split_batch, to_device
+from netgraph.train.options import TrainingOptions
 
 __all__ = ["History", "run_training", "check_common_parameters"]
 
@@ -66,25 +67,6 @@ class History:
         return asdict(self)
 
 
-def _positive(value: Any, name: str, owner: str, kind: type = float, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)
-    if not ok or not value > 0 or (kind is float and not math.isfinite(value)):
-        label = "a positive int" if kind is int else "a positive finite float"
-        raise InvalidParameterError.expected(name, owner, label + (" or None" if allow_none else ""), value)
-
-
-def check_common_parameters(owner: str, *, epochs, lr, batch_size, patience, clip_grad_norm, weight_decay) -> None:
-    _positive(epochs, "epochs", owner, int)
-    _positive(lr, "lr", owner)
-    _positive(batch_size, "batch_size", owner, int)
-    _positive(patience, "patience", owner, int, allow_none=True)
-    _positive(clip_grad_norm, "clip_grad_norm", owner, allow_none=True)
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not weight_decay >= 0:
-        raise InvalidParameterError.expected("weight_decay", owner, "a float >= 0", weight_decay)
-
-
 def _distributed() -> tuple[bool, int]:
     import torch.distributed as dist
 
@@ -100,27 +82,21 @@ def run_training(
     model: nn.Module,
     batches: Batches,
     compute_loss: Callable[[nn.Module, Any, torch.Tensor | None], torch.Tensor],
+    options: TrainingOptions,
     *,
-    owner: str,
-    epochs: int,
-    lr: float,
-    weight_decay: float,
-    clip_grad_norm: float | None,
-    seed: int,
-    device: torch.device,
     validate: Callable[[nn.Module], float] | None = None,
     val_metric_name: str | None = None,
     greater_is_better: bool = True,
-    patience: int | None = None,
     callback: Callable[[dict], None] | None = None,
-    dropout: bool = True,
 ) -> History:
     """Train ``model`` in place on ``batches``; ``compute_loss(model, inputs, targets)`` gives the loss.
 
-    ``dropout=False`` trains with every dropout switched off (BatchNorm still updates):
-    short recovery runs from a well-folded start are hurt by dropout noise.
+    ``options.dropout=False`` trains with every dropout switched off (BatchNorm still
+    updates): short recovery runs from a well-folded start are hurt by dropout noise.
     """
-    torch.manual_seed(seed)
+    owner, epochs, lr, device = options.owner, options.epochs, options.lr, options.device
+    clip_grad_norm, patience, dropout = options.clip_grad_norm, options.patience, options.dropout
+    torch.manual_seed(options.seed)
     distributed, rank = _distributed()
     notify = callback if (callback is not None and rank == 0) else None
     saved_modes = training_modes(model)
@@ -133,7 +109,7 @@ def run_training(
         from torch.nn.parallel import DistributedDataParallel
 
         trained = DistributedDataParallel(model)
-    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=options.weight_decay)
     total_steps = max(1, epochs * len(batches))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
