@@ -102,13 +102,15 @@ def print_report(report: Mapping[str, Any], console=None) -> None:
     console = console or Console()
     console.print(f"[bold]{_title(report)}[/bold]")
     for table in report_tables(report):
+        if "command" in table.columns:
+            _print_commands(console, table)
+            continue
         rich_table = RichTable(title=table.title, title_justify="left", show_header=any(table.columns),
                                caption=table.note or None, caption_justify="left")
         for index, column in enumerate(table.columns):
             # The first column holds names (e.g. encoder.layer.0.intermediate.dense): never fold them.
-            # Commands stay on one line so they can be copied.
-            rich_table.add_column(column, justify="left" if index == 0 or column == "command" else "right",
-                                  overflow="fold", no_wrap=index == 0 or column == "command")
+            rich_table.add_column(column, justify="left" if index == 0 else "right", overflow="fold",
+                                  no_wrap=index == 0)
         for row in table.rows:
             rich_table.add_row(*row)
         console.print(rich_table)
@@ -117,6 +119,21 @@ def print_report(report: Mapping[str, Any], console=None) -> None:
         console.print("[bold]Glossary[/bold]")
         for term, definition in glossary.items():
             console.print(f"  [bold]{term}[/bold]: {definition}", highlight=False)
+
+
+def _print_commands(console, table: Table) -> None:
+    """Commands on lines of their own, never folded, so they can be copied from the terminal."""
+    from rich.markup import escape
+
+    console.print(f"[italic]{escape(table.title)}[/italic]")
+    position = table.columns.index("command")
+    for row in table.rows:
+        others = [cell for index, cell in enumerate(row) if index != position and cell]
+        console.print("  " + escape(" — ".join(others)), highlight=False)
+        if row[position].startswith("netgraph "):
+            console.print("    " + row[position], soft_wrap=True, highlight=False, markup=False)
+    if table.note:
+        console.print(escape(table.note), highlight=False, style="dim")
 
 
 def write_report(report: Mapping[str, Any], directory: str | Path, formats: Sequence[str] = FORMATS,
