@@ -13,7 +13,7 @@ from typing import Callable
 
 from netgraph.errors import CheckpointError
 
-__all__ = ["atomic_write", "atomic_write_bytes", "check_writable", "umask_mode"]
+__all__ = ["atomic_write", "atomic_write_bytes", "check_writable", "umask_mode", "process_alive"]
 
 
 def umask_mode(directory: bool = False) -> int:
@@ -30,13 +30,15 @@ def umask_mode(directory: bool = False) -> int:
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
     """Call ``write(temporary_path)``, then move the result onto ``path`` in one rename.
 
-    The temporary file lives next to ``path`` (same file system, so the rename is atomic)
-    and is removed if ``write`` fails; the final file gets the usual umask-based mode
-    rather than mkstemp's private 0600.
+    The temporary file ``.NAME.PID.*.tmp`` lives next to ``path`` (same file system, so the
+    rename is atomic) and is removed if ``write`` fails; one left by a killed process is
+    removed by the next write of the same file. The final file gets the usual umask-based
+    mode rather than mkstemp's private 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_dead_temporaries(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(handle)
     try:
         write(Path(temporary))
@@ -45,6 +47,36 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a leftover of a dead one may be removed)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # exists but not ours / not a pid: leave it alone
+        return True
+    return True
+
+
+def _remove_dead_temporaries(path: Path) -> None:
+    """Remove ``.NAME.PID.*.tmp`` files beside ``path`` left by killed writers."""
+    prefix = f".{path.name}."
+    try:
+        candidates = [entry for entry in os.scandir(path.parent) if entry.name.startswith(prefix)
+                      and entry.name.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in candidates:
+        pid = entry.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

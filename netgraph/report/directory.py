@@ -35,7 +35,7 @@ import shutil
 from pathlib import Path
 from typing import Iterator
 
-from netgraph.atomic import check_writable, umask_mode
+from netgraph.atomic import check_writable, process_alive, umask_mode
 from netgraph.errors import CheckpointError
 
 __all__ = ["staged_directory", "clean_stale_staging", "check_output_folder", "swap_in", "MARKER"]
@@ -48,25 +48,13 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 def _leftovers(target: Path) -> list[tuple[Path, str]]:
     if not target.parent.is_dir():
         return []
     found = []
     for path in target.parent.iterdir():
         match = _LEFTOVER.match(path.name)
-        if match and match["name"] == target.name and not _process_alive(int(match["pid"])):
+        if match and match["name"] == target.name and not process_alive(int(match["pid"])):
             found.append((path, match["kind"]))
     return sorted(found)
 

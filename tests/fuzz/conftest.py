@@ -25,6 +25,8 @@ def artefacts(tmp_path_factory):
     reduced = apply_plan(model, plan)
     folder = tmp_path_factory.mktemp("reduced")
     save_reduced(reduced, plan, folder)
+    plan_folder = tmp_path_factory.mktemp("plan")
+    plan.save(plan_folder / "plan.json")  # a plan with its compensation tensors, for apply_plan
     pruned, _ = compress_model(make_mlp(), prune=0.6, quantize_bits=4, seed=0)
     probe = torch.randn(5, 6, generator=torch.Generator().manual_seed(9))
     with torch.no_grad():
@@ -33,6 +35,8 @@ def artefacts(tmp_path_factory):
         "plan": (folder / "plan.json").read_bytes(),
         "weights": (folder / "model.safetensors").read_bytes(),
         "ngz": encode_ngz(pruned, huffman=True),
+        "saved_plan": (plan_folder / "plan.json").read_bytes(),
+        "plan_tensors": (plan_folder / "plan.json.safetensors").read_bytes(),
         "ngz_template": pruned,
         "probe": probe,
         "expected": expected,

@@ -79,6 +79,18 @@ def test_thousand_bit_flips_per_artefact_are_all_detected(artefacts, tmp_path, w
     assert detected == 1000
 
 
+@FAST
+@given(which=st.sampled_from(["saved_plan", "plan_tensors"]), position=st.integers(0, 10**7), bit=st.integers(0, 7))
+def test_bit_flips_in_a_saved_plan_and_its_tensors_are_detected(artefacts, tmp_path, which, position, bit):
+    from netgraph import ReductionPlan
+
+    files = {"saved_plan": artefacts["saved_plan"], "plan_tensors": artefacts["plan_tensors"]}
+    files[which] = _flip(files[which], position, bit)
+    (tmp_path / "plan.json").write_bytes(files["saved_plan"])
+    (tmp_path / "plan.json.safetensors").write_bytes(files["plan_tensors"])
+    _assert_refused(lambda: ReductionPlan.load(tmp_path / "plan.json"))
+
+
 # --------------------------------------------------------------------------- truncation
 
 @FAST
