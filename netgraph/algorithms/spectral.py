@@ -26,6 +26,8 @@ MAX_DIMENSION = 128
 # Default dimension of ``spectral_coordinates(..., None)``: enough components for 95 % of
 # the squared singular values, at least 2 and at most 128.
 ENERGY = 0.95
+# Above this many rows, projections use the d × d Gram matrix instead of a full SVD.
+LARGE_ROWS = 2048
 
 
 def normalise_rows(rows: np.ndarray, *, relative_floor: float = 0.0) -> np.ndarray:
@@ -37,9 +39,18 @@ def normalise_rows(rows: np.ndarray, *, relative_floor: float = 0.0) -> np.ndarr
 
 
 def project(directions: np.ndarray, max_dimension: int = MAX_DIMENSION) -> np.ndarray:
-    """Directions in at most ``max_dimension`` coordinates (PCA without centring: keeps norms)."""
-    if directions.shape[1] <= max_dimension:
+    """Directions in at most ``max_dimension`` coordinates (PCA without centring: keeps norms).
+
+    Groups of more than ``LARGE_ROWS`` units take the leading eigenvectors of the d × d
+    Gram matrix instead of a full SVD (same subspace, a fraction of the time: the SVD of a
+    3,072 × 769 ViT-B FFN group also computes its 3,072 × 769 left factor).
+    """
+    n, d = directions.shape
+    if d <= max_dimension:
         return directions
+    if n > LARGE_ROWS:
+        values, vectors = np.linalg.eigh(directions.T @ directions)
+        return directions @ vectors[:, ::-1][:, :max_dimension]
     _, _, vt = np.linalg.svd(directions, full_matrices=False)
     return directions @ vt[:max_dimension].T
 
@@ -55,13 +66,29 @@ def spectral_coordinates(matrix: np.ndarray, n_components: int | None) -> np.nda
     >>> spectral_coordinates(np.eye(3), 2).shape
     (3, 2)
     """
-    u, singular, _ = np.linalg.svd(matrix, full_matrices=False)
+    u, singular = _left_singular(matrix)
     if n_components is None:
         energy = np.cumsum(singular**2) / max(float(np.sum(singular**2)), 1e-300)
         n_components = int(np.searchsorted(energy, ENERGY) + 1)
         n_components = max(2, min(n_components, MAX_DIMENSION))
     n_components = min(n_components, singular.size)
     return u[:, :n_components] * np.sqrt(singular[:n_components])
+
+
+def _left_singular(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Left singular vectors and singular values, decreasing; tall matrices (more than
+    ``LARGE_ROWS`` rows) go through the eigenvectors of the small Gram matrix ``MᵀM``."""
+    n, d = matrix.shape
+    if n > LARGE_ROWS and d < n:
+        values, vectors = np.linalg.eigh(matrix.T @ matrix)
+        order = np.argsort(-values, kind="stable")
+        singular = np.sqrt(np.clip(values[order], 0.0, None))
+        keep = singular > singular[0] * 1e-10 if singular.size and singular[0] > 0 else np.zeros(d, dtype=bool)
+        u = np.zeros((n, d))
+        u[:, keep] = (matrix @ vectors[:, order[keep]]) / singular[keep]
+        return u, singular
+    u, singular, _ = np.linalg.svd(matrix, full_matrices=False)
+    return u, singular
 
 
 def degree_normalised(matrix, row_degree: np.ndarray, column_degree: np.ndarray):

@@ -91,3 +91,16 @@ def test_fast_kmeans_plusplus_gives_scikit_learns_clustering(seed):
             points, sample_weight=weights
         )
     np.testing.assert_array_equal(fast, reference)
+
+
+@pytest.mark.slow
+def test_large_groups_take_the_fast_path_and_still_recover_clusters():
+    from netgraph.algorithms.kmedoids import LARGE_WORK
+
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(1050), 2)  # 2,100 points in 1,050 tight pairs
+    points = 10 * rng.standard_normal((1050, 8))[truth] + 1e-3 * rng.standard_normal((2100, 8))
+    assert points.shape[0] * 1050 > LARGE_WORK
+    kept, assignment = weighted_kmedoids(points, np.ones(2100), 1050, np.random.default_rng(0))
+    assert kept.size == 1050 and np.isin(assignment, kept).all()
+    assert adjusted_rand_score(truth, assignment) > 0.95

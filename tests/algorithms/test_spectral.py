@@ -56,3 +56,15 @@ def test_spectral_coordinates_reproduce_the_matrix_and_pick_a_dimension():
     lse = laplacian_coordinates(blocks, 2)
     # Units of the two blocks sit on orthogonal axes.
     assert abs(float(lse[0] @ lse[-1])) < 1e-9 and float(lse[0] @ lse[1]) > 0
+
+
+def test_tall_matrices_use_the_gram_route_with_the_same_result():
+    from netgraph.algorithms.spectral import LARGE_ROWS
+
+    rng = np.random.default_rng(4)
+    tall = rng.standard_normal((LARGE_ROWS + 100, 12)) @ rng.standard_normal((12, 200))
+    projected = project(tall, max_dimension=20)
+    np.testing.assert_allclose(projected @ projected.T, tall @ tall.T, rtol=1e-7, atol=1e-6)
+    coordinates = spectral_coordinates(tall, 12)
+    u, singular, _ = np.linalg.svd(tall, full_matrices=False)
+    np.testing.assert_allclose(np.abs(coordinates), np.abs(u[:, :12] * np.sqrt(singular[:12])), atol=1e-6)
