@@ -65,3 +65,26 @@ def test_same_seed_same_result_and_bad_parameters():
         block_structure_test(incoming, outgoing, n_draws=-1)
     with pytest.raises(InvalidParameterError):
         block_structure_test(incoming, outgoing[:5])
+
+
+@pytest.mark.slow
+def test_report_verdict_differs_between_structured_and_untrained_copies():
+    import torch
+    from torch import nn
+
+    from netgraph.analysis.run import analyze_model, untrained_copy
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(20, 60), nn.ReLU(), nn.Linear(60, 4)).eval()
+    incoming, outgoing = _planted(np.random.default_rng(5), n=60, n_blocks=3)
+    with torch.no_grad():
+        model[0].weight.copy_(torch.as_tensor(incoming[:, :20], dtype=torch.float32))
+        model[2].weight.copy_(torch.as_tensor(outgoing[:, :4].T, dtype=torch.float32))
+    example = torch.randn(4, 20)
+    trained = analyze_model(model, example, None, n_shuffles=19, random_state=0)["groups"][0]
+    fresh = analyze_model(untrained_copy(model, seed=1), example, None, n_shuffles=19, random_state=0)["groups"][0]
+    assert trained["blocks"]["chance"]["beyond_chance"] and trained["structure"].startswith("0 has 3 blocks")
+    assert not fresh["blocks"]["chance"]["beyond_chance"]
+    assert "no block structure beyond chance" in fresh["structure"]
+    # The untrained architecture is scored beside the trained one, with the same statistic.
+    assert trained["blocks"]["chance"]["untrained"] < trained["blocks"]["modularity"]
