@@ -56,7 +56,9 @@ def data_free_fold(scales):
     """The fold used instead of an underdetermined ``lstsq``: weight-space ``exact`` merging
     (dropped units folded into their kept twins by the merge scales), or a plain drop when
     the group has no merge scales (residual streams). The planner runs it without the thin
-    statistics, whose means are as unreliable as their Gram matrices: on LeNet-300-100 with
-    one calibration sample, keep 0.5, held-out accuracy is 0.705 this way, 0.24 with the
-    one-sample means folded into the biases, 0.10 with the unguarded least squares."""
+    statistics, whose means are as unreliable as their Gram matrices. Measured with
+    ``netgraph reduce zoo:lenet-300-100 --samples 1`` (keep 0.5, SBM): held-out accuracy
+    0.891 (original 0.937) with 150 and 50 units kept, against 0.10 with 2 of 100 units
+    left in ``fc2`` before the guard; with ``plan_reduction``'s own default method, 0.705 this
+    way and 0.24 when the one-sample means are still folded into the biases."""
     return "exact" if scales is not None else "none"
