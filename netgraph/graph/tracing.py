@@ -49,7 +49,8 @@ def _looks_like_attention(module: nn.Module) -> bool:
 
 def attention_modules(model: nn.Module) -> list[nn.Module]:
     """The innermost attention layers of ``model`` (those holding the q/k/v projections)."""
-    found = [m for m in model.modules() if _looks_like_attention(m)]
+    # The model itself is never opaque, whatever its class is called.
+    found = [m for m in model.modules() if m is not model and _looks_like_attention(m)]
     inner = []
     for module in found:
         if not any(other is not module and other in set(module.modules()) for other in found):

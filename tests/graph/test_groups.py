@@ -143,3 +143,15 @@ def test_grouped_query_attention_is_opaque_to_the_tracer():
     assert [g.size for g in ffn] == [48]
     # No group reaches into the attention layer: heads are netgraph.transformer's units.
     assert not any("self_attn." in m.module for g in groups for m in g.members)
+
+
+def test_a_model_named_attention_is_still_traced_inside():
+    class AttentionNet(nn.Module):  # the class name alone must not hide the model
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(4, 8), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    assert [g.name for g in find_unit_groups(AttentionNet(), torch.randn(2, 4))] == ["fc1"]
