@@ -141,6 +141,9 @@ def test_compression_report_has_stages_and_loading(tmp_path):
                                                            {"stage": "quantize", "bits": 5}]}
     report = build_compression_report(details, model_spec="zoo:lenet-300-100", settings={"prune": 0.92, "huffman": True},
                                       ngz_bytes=26_000, accuracy_before=0.95, accuracy_after=0.94)
+    from netgraph.report.schema import COMPRESSION_KEYS
+
+    assert tuple(report) == COMPRESSION_KEYS
     assert [row["bytes"] for row in report["stages"]] == [1_064_000, None, None, 26_000]
     assert report["compression_ratio"] == pytest.approx(1_064_000 / 26_000)
     written = write_report(report, tmp_path)
