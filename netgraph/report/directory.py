@@ -88,10 +88,16 @@ def check_output_folder(target: str | os.PathLike) -> Path:
     Raises
     ------
     CheckpointError
-        ``target`` is a file, lies under a file, cannot be written, or is a non-empty
-        folder that netgraph did not write.
+        ``target`` is a file, lies under a file, cannot be written, is the current folder
+        (or one above it), or is a non-empty folder that netgraph did not write.
     """
     target = check_writable(target)
+    here = Path.cwd().resolve()
+    if target.resolve() == here or target.resolve() in here.parents:
+        raise CheckpointError(
+            f"Output folder {str(target)!r} is the current folder or contains it, and a run replaces its output "
+            "folder as a whole; give a subfolder name (an empty --out means the current folder)."
+        )
     if target.is_dir() and not (target / MARKER).is_file() and any(target.iterdir()):
         raise CheckpointError(
             f"Output folder {str(target)!r} already holds files netgraph did not write, and a run replaces its "

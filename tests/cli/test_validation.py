@@ -27,7 +27,8 @@ def _error_line(result):
         (["reduce", "zoo:mlp-digits", "--out", "afile"], "is a file"),
         (["reduce", "zoo:mlp-digits", "--keep", "0", "--out", "o"], "--keep"),
         (["reduce", "zoo:mlp-digits", "--out", "mine"], "did not write"),
-        (["reduce", "zoo:mlp-digits", "--out", ""], "did not write"),  # '' is the current folder
+        (["reduce", "zoo:mlp-digits", "--out", ""], "current folder"),  # '' is the current folder
+        (["reduce", "zoo:mlp-digits", "--out", ".."], "current folder"),
         (["reduce", "clitiny:make_mlp", "--weights", "afolder", "--out", "o"], "is a folder"),
         (["demo", "--keep", "0", "--out", "o"], "--keep"),
         (["visualize", "zoo:mlp-digits", "--out", "afile"], "is a file"),

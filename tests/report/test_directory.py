@@ -52,10 +52,13 @@ def test_a_folder_netgraph_did_not_write_is_refused(tmp_path):
     assert (tmp_path / "empty" / "x").is_file()
 
 
-@pytest.mark.parametrize("kind", ["file", "under_file", "empty"])
-def test_unwritable_targets_are_refused_before_work(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["file", "under_file", "empty", "current", "parent"])
+def test_unwritable_targets_are_refused_before_work(tmp_path, monkeypatch, kind):
     (tmp_path / "f").write_text("a file")
-    target = {"file": tmp_path / "f", "under_file": tmp_path / "f" / "sub", "empty": ""}[kind]
+    (tmp_path / "empty-here").mkdir()
+    monkeypatch.chdir(tmp_path / "empty-here")  # even an empty current folder is never replaced
+    target = {"file": tmp_path / "f", "under_file": tmp_path / "f" / "sub", "empty": "", "current": ".",
+              "parent": tmp_path}[kind]
     with pytest.raises(CheckpointError):
         check_output_folder(target)
 
