@@ -34,6 +34,7 @@ def _exists(module: str) -> bool:
 def plan(quick: bool) -> list[tuple[str, list[str]]]:
     steps = [("bench_reduce", ["--quick"] if quick else [])]
     steps.append(("bench_recovery", ["--cases", "lenet"] if quick else []))
+    steps.append(("bench_text", ["--quick"]))
     if not quick:
         steps += [("bench_compress", []), ("bench_graph_scale", [])]
     return steps
@@ -110,6 +111,10 @@ def readme_table(quick: bool) -> str:
         data = read_json(recovery_path)
         table = bench_recovery.markdown(data["cases"], bench_recovery.targets(data["cases"]))
         parts += ["### Recovery — `python -m benchmarks.bench_recovery`", "", table.rstrip(), ""]
+    text_path = RESULTS_DIR / "text_quick.md"
+    if text_path.exists():
+        parts += ["### MiniLM on real text: held-out, cross-domain, mixing — `python -m benchmarks.bench_text --quick`",
+                  "", text_path.read_text().rstrip(), ""]
     for name, render, title in (("compress.json", _compress_table, "Compression"),
                                 ("graph_scale.json", _graph_scale_table, "Graph analysis at scale")):
         path = RESULTS_DIR / name
