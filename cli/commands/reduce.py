@@ -66,6 +66,19 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
 
     if not (0 < keep <= 1):
         raise BadInput(f"--keep must be a fraction in (0, 1], e.g. 0.5; got {keep}.")
+    if groups is not None:
+        import re
+
+        try:
+            re.compile(groups)
+        except re.error as error:  # before the model loads, not after
+            raise BadInput(f"--groups {groups!r} is not a valid regular expression ({error}).") from error
+    if not 0 <= mix <= 1:
+        raise BadInput(f"--mix must be a fraction in [0, 1], e.g. 0.25; got {mix}.")
+    if reference_spec is not None and reference_spec.lower() != "none":
+        from netgraph.sources import check_data_spec
+
+        check_data_spec(reference_spec)  # a typo fails before the model loads
     need_data = fold == "lstsq" or method_needs_data(method) or finetune_epochs > 0
     model, example, info, data = load_inputs(model_spec, data_spec, weights, unsafe_pickle, samples=samples,
                                              batch_size=batch_size, seed=seed, need_data=need_data)

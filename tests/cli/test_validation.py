@@ -31,6 +31,8 @@ def _error_line(result):
         (["reduce", "zoo:mlp-digits", "--out", ".."], "current folder"),
         (["reduce", "clitiny:make_mlp", "--weights", "afolder", "--out", "o"], "is a folder"),
         (["demo", "--keep", "0", "--out", "o"], "--keep"),
+        (["reduce", "zoo:mlp-digits", "--groups", "fc(", "--out", "o"], "regular expression"),
+        (["reduce", "zoo:mlp-digits", "--reference-data", "missing.npy", "--out", "o"], "does not exist"),
         (["visualize", "zoo:mlp-digits", "--out", "afile"], "is a file"),
         (["compress", "zoo:mlp-digits", "--prune", "0.5", "--out", "afile"], "is a file"),
         (["compress", "zoo:mlp-digits", "--lowrank", "0.5", "--data", "missing.npy", "--out", "o"], "does not exist"),
