@@ -88,20 +88,28 @@ def run_training(
     val_metric_name: str | None = None,
     greater_is_better: bool = True,
     callback: Callable[[dict], None] | None = None,
+    parameters: list[torch.nn.Parameter] | None = None,
+    attach: Callable[[nn.Module, torch.optim.Optimizer], list] | None = None,
 ) -> History:
     """Train ``model`` in place on ``batches``; ``compute_loss(model, inputs, targets)`` gives the loss.
 
     ``options.dropout=False`` trains with every dropout switched off (BatchNorm still
     updates): short recovery runs from a well-folded start are hurt by dropout noise.
+    ``parameters`` (default: every trainable one) are what the optimizer updates, and
+    ``attach(model, optimizer)`` returns hook handles removed when training ends: Deep
+    Compression keeps pruned weights at zero and shared weights shared that way
+    (``netgraph.compress.pipeline.finetune``).
     """
     owner, epochs, lr, device = options.owner, options.epochs, options.lr, options.device
     clip_grad_norm, patience, dropout = options.clip_grad_norm, options.patience, options.dropout
-    torch.manual_seed(options.seed)
+    if options.seed is not None:
+        torch.manual_seed(options.seed)
     distributed, rank = _distributed()
     notify = callback if (callback is not None and rank == 0) else None
     saved_modes = training_modes(model)
     model.to(device)
-    parameters = [p for p in model.parameters() if p.requires_grad]
+    if parameters is None:
+        parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
         raise InvalidParameterError(f"{owner} needs a model with trainable parameters; all are frozen.")
     trained: nn.Module = model
@@ -111,9 +119,13 @@ def run_training(
         trained = DistributedDataParallel(model)
     optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=options.weight_decay)
     total_steps = max(1, epochs * len(batches))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
-    )
+    if options.schedule == "constant":
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    else:
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))
+        )
+    handles = list(attach(model, optimizer)) if attach is not None else []
     history = History(val_metric_name=val_metric_name if validate else None, greater_is_better=greater_is_better)
     best_state: dict[str, torch.Tensor] | None = None
     best_value: float | None = None
@@ -191,6 +203,10 @@ def run_training(
             model.load_state_dict(best_state)
     finally:
         restore_modes(model, saved_modes)
+        for handle in handles:
+            handle.remove()
+        if attach is not None:
+            model.zero_grad(set_to_none=True)
     if notify is not None:
         notify({"event": "end", "epochs": history.epochs, "best_epoch": history.best_epoch,
                 "stopped_early": history.stopped_early})

@@ -15,7 +15,9 @@ import torch
 
 from netgraph.errors import InvalidParameterError
 
-__all__ = ["TrainingOptions"]
+__all__ = ["TrainingOptions", "SCHEDULES"]
+
+SCHEDULES = ("cosine", "constant")
 
 
 def _positive(value, name: str, owner: str, *, integer: bool = False, allow_none: bool = False) -> None:
@@ -40,11 +42,14 @@ class TrainingOptions:
     clip_grad_norm : float or None
         Maximum gradient norm (None: no clipping).
     weight_decay : float >= 0
-    seed : int
-        Seeds shuffling and dropout.
+    seed : int or None
+        Seeds shuffling and dropout (None: the caller seeded torch already).
     device : str or torch.device
     dropout : bool
         Keep dropout active while training.
+    schedule : {"cosine", "constant"}
+        Learning rate from ``lr`` to 0 along a half cosine, or ``lr`` throughout (Deep
+        Compression's retraining).
     owner : str
         The public function these options belong to (named in error messages).
 
@@ -64,9 +69,10 @@ class TrainingOptions:
     patience: int | None = None
     clip_grad_norm: float | None = 1.0
     weight_decay: float = 0.0
-    seed: int = 0
+    seed: int | None = 0
     device: str | torch.device = "cpu"
     dropout: bool = True
+    schedule: str = "cosine"
     owner: str = "finetune"
 
     def __post_init__(self) -> None:
@@ -79,8 +85,10 @@ class TrainingOptions:
         weight_decay = self.weight_decay
         if isinstance(weight_decay, bool) or not isinstance(weight_decay, numbers.Real) or not weight_decay >= 0:
             raise InvalidParameterError.expected("weight_decay", owner, "a float >= 0", weight_decay)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral):
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral)):
             raise InvalidParameterError.expected("seed", owner, "an int", self.seed)
+        if self.schedule not in SCHEDULES:
+            raise InvalidParameterError.expected("schedule", owner, f"one of {SCHEDULES}", self.schedule)
         if not isinstance(self.dropout, bool):
             raise InvalidParameterError.expected("dropout", owner, "a bool", self.dropout)
         try:

@@ -32,3 +32,31 @@ def test_options_are_frozen_and_normalise_the_device():
     assert options.device == torch.device("cpu")
     with pytest.raises(AttributeError):
         options.lr = 1.0
+
+
+def test_run_training_hooks_and_constant_schedule():
+    from netgraph.train.data import make_batches
+    from netgraph.train.loop import run_training
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    data = [(torch.randn(8, 3), torch.randint(0, 2, (8,))) for _ in range(3)]
+    events = []
+
+    class Handle:
+        def remove(self):
+            events.append("removed")
+
+    def attach(net, optimizer):
+        events.append(type(optimizer).__name__)
+        return [Handle()]
+
+    seen_lr = []
+    options = TrainingOptions(epochs=2, lr=0.05, schedule="constant", seed=None, clip_grad_norm=None)
+    history = run_training(model, make_batches(data, batch_size=8, shuffle=False, seed=0, owner="t"),
+                           lambda net, x, y: torch.nn.functional.cross_entropy(net(x), y), options,
+                           parameters=[model.weight], attach=attach,
+                           callback=lambda e: seen_lr.append(e["lr"]) if e["event"] == "step" else None)
+    assert events == ["AdamW", "removed"]
+    assert set(seen_lr) == {0.05} and len(history.train_loss) == 2
+    assert model.bias.grad is None  # only the given parameters train; grads are cleared afterwards
