@@ -182,7 +182,9 @@ def _capture_block_calls(model: nn.Module, block: nn.Module, batches: list[Any],
 
     def pre_hook(_module, args, kwargs):
         if not output:
-            calls.append((tuple(a.detach() if torch.is_tensor(a) else a for a in args), dict(kwargs)))
+            from netgraph.transformer.layerwise import without_cache
+
+            calls.append((tuple(a.detach() if torch.is_tensor(a) else a for a in args), without_cache(kwargs)))
 
     def post_hook(_module, _args, result):
         if output:
