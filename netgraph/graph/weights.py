@@ -82,12 +82,12 @@ def consumer_block(module: nn.Module, consumer: Member, columns: np.ndarray | No
 
     ``columns`` overrides ``consumer.columns`` for a consumer already cut by another group.
     """
-    weight = weight_view(module).double()
+    weight = weight_view(module)  # converted after indexing: a Flatten consumer is 100 M entries
     columns = torch.as_tensor(consumer.columns if columns is None else columns)
     if consumer.kind == "conv":
-        block = weight[:, columns[:, 0]]  # (out, n, kh, kw)
+        block = weight[:, columns[:, 0]].double()  # (out, n, kh, kw)
         return block.transpose(0, 1).reshape(columns.shape[0], weight.shape[0], -1)
-    block = weight[:, columns.reshape(-1)].reshape(weight.shape[0], columns.shape[0], columns.shape[1])
+    block = weight[:, columns.reshape(-1)].double().reshape(weight.shape[0], columns.shape[0], columns.shape[1])
     return block.transpose(0, 1)  # (n, out, per_unit)
 
 

@@ -123,19 +123,22 @@ def fold_consumer(
     if fold == "lstsq" and has_gram:
         new_weight, new_bias = _refit(bias, index[remaining], stats, targets[0], ridge)
     else:
-        new_weight = weight.copy()
+        # Slice first, then merge into the kept columns: no copy of the whole layer (a
+        # Flatten consumer is 100 M weights).
+        new_weight = weight[:, remaining]
         new_bias = None if bias is None else bias.copy()
         if scales is not None:
             # Exact / weight-space merge: W[:, k] += lambda W[:, p], column by column (taps).
             for unit, target in enumerate(assignment):
                 if target >= 0 and target != unit and scales[unit] > 0:
-                    new_weight[:, columns[target]] += scales[unit] * weight[:, columns[unit]]
+                    kept_at = np.searchsorted(remaining, columns[target])
+                    if np.array_equal(remaining[np.minimum(kept_at, remaining.size - 1)], columns[target]):
+                        new_weight[:, kept_at] += scales[unit] * weight[:, columns[unit]]
         if stats is not None and new_bias is not None:
             lost = [u for u in dropped if scales is None or scales[u] == 0]
             if lost:
                 lost_columns = columns[lost].reshape(-1)
                 new_bias = new_bias + weight[:, lost_columns] @ stats.input_mean[index[lost_columns]]
-        new_weight = new_weight[:, remaining]
 
     error = None
     if has_gram:
