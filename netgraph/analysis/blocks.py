@@ -20,8 +20,11 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from netgraph.algorithms.blocks import gaussian_blocks
+from netgraph.algorithms.random_state import as_generator, seed_from
+from netgraph.algorithms.similarity_graph import leiden_communities, modularity
+from netgraph.algorithms.spectral import project
 from netgraph.analysis._graph_views import (
-    as_generator,
     block_sums,
     check_group,
     gaussian_block_log_likelihood,
@@ -31,12 +34,8 @@ from netgraph.analysis._graph_views import (
     layer_rows,
     layer_slices,
     pair_counts,
-    seed_from,
 )
 from netgraph.errors import InvalidParameterError
-from netgraph.algorithms.blocks import gaussian_blocks
-from netgraph.algorithms.similarity_graph import leiden_communities, modularity
-from netgraph.algorithms.spectral import project
 
 __all__ = ["SBMResult", "sbm_blocks"]
 

@@ -18,16 +18,15 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from netgraph.algorithms.random_state import as_generator, seed_from
+from netgraph.algorithms.spectral import normalise_rows
 from netgraph.analysis._graph_views import (
     PROFILE_DIMENSION,
-    reduce_rows,
-    as_generator,
     block_sums,
     layer_names,
     layer_rows,
     layer_slices,
-    normalise_rows,
-    seed_from,
+    reduce_rows,
 )
 from netgraph.errors import InvalidParameterError
 
