@@ -19,7 +19,6 @@ from netgraph.compress.ngz import decode_ngz
 from netgraph.errors import NetgraphError
 from netgraph.reduce.integrity import dumps_checked, loads_checked
 
-from .conftest import make_mlp
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -31,9 +30,13 @@ def _flip(data: bytes, position: int, bit: int) -> bytes:
 
 
 def _load_folder(folder, plan: bytes, weights: bytes):
+    from torch import nn
+
     (folder / "plan.json").write_bytes(plan)
     (folder / "model.safetensors").write_bytes(weights)
-    return load_reduced(make_mlp(), folder)
+    # The architecture of tests/fuzz/conftest.py's make_mlp (any weights will do).
+    original = nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, 8), nn.ReLU(), nn.Linear(8, 3))
+    return load_reduced(original, folder)
 
 
 def _assert_refused(action) -> str:
