@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from netgraph.algorithms.spectral import normalise_rows
 from netgraph.errors import InvalidParameterError
 
 __all__ = ["RedundancyReport", "redundancy"]
@@ -146,7 +147,7 @@ def redundancy(
             effective_rank = 0.0
             curve = np.zeros(n + 1)
 
-    directions = np.divide(incoming, in_norm[:, None], out=np.zeros_like(incoming), where=in_norm[:, None] > 0)
+    directions = normalise_rows(incoming)
     cosine = directions @ directions.T
     alive = ~dead_mask
     near = _groups_above(cosine, near_threshold, alive)
