@@ -31,9 +31,8 @@ def random_walks(adjacency, n_walks: int, walk_length: int, random_state: Any = 
     weights = np.abs(graph.data)
     cumulative = np.cumsum(weights)
     row_start = np.r_[0.0, cumulative][graph.indptr[:-1]]
-    row_total = np.add.reduceat(weights, graph.indptr[:-1]) if weights.size else np.zeros(n)
     degree = np.diff(graph.indptr)
-    row_total = np.where(degree > 0, row_total, 0.0)
+    row_total = np.bincount(np.repeat(np.arange(n), degree), weights=weights, minlength=n)
     walks = np.empty((n * n_walks, walk_length), dtype=np.int64)
     walks[:, 0] = np.tile(np.arange(n), n_walks)
     for step in range(1, walk_length):

@@ -18,8 +18,10 @@ def _planted(n=160, p_in=0.2, p_out=0.02, seed=0):
 def test_walks_only_follow_edges_and_isolated_nodes_stay():
     adjacency, _ = _planted(40)
     adjacency[:, 0] = adjacency[0, :] = 0
+    adjacency[:, -1] = adjacency[-1, :] = 0  # isolated nodes at both ends of the index range
     walks = random_walks(adjacency, 2, 12, random_state=0)
     assert walks.shape == (80, 12)
+    assert (walks[walks[:, 0] == 39] == 39).all()
     steps = np.stack([walks[:, :-1].ravel(), walks[:, 1:].ravel()])
     moved = steps[0] != steps[1]
     assert adjacency[steps[0][moved], steps[1][moved]].min() > 0
