@@ -7,8 +7,10 @@ units' cosine kNN graph (profiles: the signed incoming and outgoing weights of e
 on the trained group and on ``n_draws`` copies whose incoming and outgoing weights are
 shuffled (same layer sizes and weight distribution, no learned arrangement). The
 one-sided permutation p-value ``(1 + #{null ≥ observed}) / (1 + n_draws)`` can only go as
-low as ``1 / (1 + n_draws)``, so the default 39 draws allow a 0.025 p-value and the
-verdict "more than chance" is given at p ≤ 0.05. The same statistic can be computed on an
+low as ``1 / (1 + n_draws)``, so the default 39 draws allow a 0.025 p-value; the verdict
+"more than chance" is given at p < 0.05, which with 39 draws means more modular than every
+shuffled copy: a shuffled group is wrongly flagged in 1 case of 40 on average (measured: 4
+of 100 shuffled groups, seeds 0-99). The same statistic can be computed on an
 untrained (random-init) copy of the architecture for comparison.
 
 Cost is kept down by sharing work across draws: every draw uses one random projection of
@@ -71,7 +73,7 @@ class ChanceTest:
 
     @property
     def beyond_chance(self) -> bool:
-        return bool(self.null.size) and self.p_value <= SIGNIFICANCE
+        return bool(self.null.size) and self.p_value < SIGNIFICANCE
 
     def sentence(self, group: str) -> str:
         """One plain sentence a reader can act on."""

@@ -42,7 +42,7 @@ class ClusterabilityResult:
         if n == 0:
             return "Clusterability not tested (no shuffled copies)."
         lower = int(np.floor(100 * np.mean(self.shuffled_n_cuts > self.n_cut)))
-        if self.p_value <= 0.05:
+        if self.p_value < 0.05:
             return (f"The network splits into {int(self.labels.max()) + 1} clusters with a lower normalised cut than "
                     f"{lower} % of {n} weight-shuffled copies (p = {self.p_value:.3f}).")
         return (f"No clusterability beyond chance: normalised cut {self.n_cut:.3f} vs {float(np.median(self.shuffled_n_cuts)):.3f} "

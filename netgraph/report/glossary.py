@@ -35,7 +35,7 @@ GLOSSARY: dict[str, str] = {
     "blocks": "Communities of units with similar incoming and outgoing weights (Leiden on a cosine kNN graph).",
     "modularity": "Modularity of this group's blocks (higher: more separated). Computed per group.",
     "vs chance": "Permutation p-value of the group's modularity against weight-shuffled copies of the group: "
-                 "(1 + #copies at least as modular) / (1 + #copies); at most 0.05 means blocks beyond chance.",
+                 "(1 + #copies at least as modular) / (1 + #copies); below 0.05 means blocks beyond chance.",
     "untrained": "The same modularity on an untrained (random-init) copy of the architecture.",
     "keep@1%": "Smallest keep fraction at which the best method reconstructs the units within 1% of their variance; "
                "in brackets the SVD bound, which no method can beat.",
