@@ -32,7 +32,7 @@ from netgraph.transformer.heads import apply_heads, head_error_curve, output_wei
 from netgraph.transformer.refit import refit_columns
 from netgraph.transformer.statistics import input_statistics
 
-__all__ = ["TransformerReduction", "reduce_transformer", "KINDS"]
+__all__ = ["TransformerReduction", "reduce_transformer", "reduce_and_save", "KINDS"]
 
 KINDS = ("ffn", "heads", "depth", "vocab")
 OWNER = "reduce_transformer"
@@ -50,6 +50,7 @@ class TransformerReduction:
     parameters_before: int
     parameters_after: int
     predicted_error: float
+    vocabulary_plan: Any = None
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -129,8 +130,8 @@ def reduce_transformer(
         raise InvalidParameterError.expected("kinds", OWNER, f"a non-empty subset of {KINDS}", list(kinds))
     if not (isinstance(target_params, float) and 0 < target_params < 1):
         raise InvalidParameterError.expected("target_params", OWNER, "a float in (0, 1)", target_params)
-    if "vocab" in kinds and (tokenizer is None or not texts):
-        raise InvalidParameterError(f"kinds with 'vocab' in {OWNER} need tokenizer= and texts= (the user's text).")
+    if "vocab" in kinds and tokenizer is None:
+        raise InvalidParameterError(f"kinds with 'vocab' in {OWNER} need the model's tokenizer= (and texts=, or the calibration batches are used).")
     batches = list(calibration)
     before = _count(model)
     target = target_params * before
@@ -138,21 +139,14 @@ def reduce_transformer(
     warnings: list[str] = []
     vocabulary_kept = None
     if "vocab" in kinds:
-        from netgraph.transformer.vocabulary import apply_vocabulary, plan_vocabulary
+        from netgraph.transformer.vocabulary import apply_vocabulary, plan_vocabulary, remap_batch
 
-        vocabulary_plan = plan_vocabulary(tokenizer, texts)
+        vocabulary_plan = plan_vocabulary(tokenizer, texts, batches=None if texts else batches)
         reduced, tokenizer = apply_vocabulary(reduced, tokenizer, vocabulary_plan)
         vocabulary_kept = int(vocabulary_plan.kept.size)
         warnings += vocabulary_plan.warnings
         # Calibration batches were tokenised with the old ids: map them to the new ones.
-        lookup = np.full(vocabulary_plan.vocabulary_size, -1, dtype=np.int64)
-        lookup[vocabulary_plan.kept] = np.arange(vocabulary_plan.kept.size)
-        remapped = []
-        for batch in batches:
-            ids = lookup[batch["input_ids"].numpy()]
-            ids[ids < 0] = tokenizer.unk_token_id  # tokens of the calibration data are all kept
-            remapped.append({**batch, "input_ids": torch.as_tensor(ids)})
-        batches = remapped
+        batches = [remap_batch(batch, vocabulary_plan, tokenizer.unk_token_id) for batch in batches]
     base = _count(reduced)
 
     heads = find_attention(reduced)
@@ -248,9 +242,53 @@ def reduce_transformer(
         ffn_kept=max(1, int(round(fraction * ffn_layout.width))) if "ffn" in kinds else None,
         dropped_blocks=list(dropped),
         vocabulary_kept=vocabulary_kept,
+        vocabulary_plan=vocabulary_plan if "vocab" in kinds else None,
         parameters_before=before,
         parameters_after=_count(reduced),
         predicted_error=float(error),
         warnings=warnings,
     )
     return reduced, tokenizer, result
+
+
+def _pooled(model: nn.Module, batch: dict) -> torch.Tensor:
+    hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype) if "attention_mask" in batch else torch.ones_like(hidden[..., :1])
+    return torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9), dim=-1)
+
+
+def reduce_and_save(
+    model: nn.Module,
+    calibration: list,
+    folder,
+    target_params: float,
+    *,
+    kinds: Sequence[str] = ("ffn", "heads"),
+    tokenizer=None,
+    held_out: list | None = None,
+) -> dict[str, Any]:
+    """``reduce_transformer`` then ``save_pretrained`` (with the tokenizer); a summary dict
+    with the held-out mean cosine of mean-pooled last hidden states when ``held_out`` is given."""
+    from netgraph.transformer.export import save_pretrained
+    from netgraph.transformer.vocabulary import remap_batch
+
+    reduced, reduced_tokenizer, result = reduce_transformer(model, calibration, target_params, kinds=kinds, tokenizer=tokenizer)
+    summary: dict[str, Any] = {
+        "parameters_before": result.parameters_before,
+        "parameters_after": result.parameters_after,
+        "fraction": result.fraction,
+        "heads_kept_per_layer": result.heads_kept,
+        "ffn_kept_per_layer": result.ffn_kept,
+        "dropped_blocks": result.dropped_blocks,
+        "vocabulary_kept": result.vocabulary_kept,
+        "warnings": list(result.warnings),
+    }
+    if held_out:
+        cosines = []
+        with torch.no_grad():
+            for batch in held_out:
+                small_batch = batch if result.vocabulary_plan is None else remap_batch(batch, result.vocabulary_plan, reduced_tokenizer.unk_token_id)
+                cosines.append(torch.nn.functional.cosine_similarity(_pooled(reduced, small_batch), _pooled(model.eval(), batch), dim=-1))
+        summary["held_out_cosine"] = float(torch.cat(cosines).mean())
+    save_pretrained(reduced, folder, tokenizer=reduced_tokenizer if tokenizer is not None else None)
+    return summary

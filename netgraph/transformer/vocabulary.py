@@ -26,7 +26,7 @@ from torch import nn
 
 from netgraph.errors import InvalidParameterError, UnsupportedModelError
 
-__all__ = ["VocabularyPlan", "plan_vocabulary", "apply_vocabulary", "unseen_fraction"]
+__all__ = ["VocabularyPlan", "plan_vocabulary", "apply_vocabulary", "unseen_fraction", "remap_batch"]
 
 
 @dataclass
@@ -61,10 +61,12 @@ def _wordpiece_vocabulary(tokenizer) -> dict[str, int]:
 
 
 def plan_vocabulary(
-    tokenizer, texts: Iterable[str], *, keep_characters: bool = True, min_count: int = 1
+    tokenizer, texts: Iterable[str] | None = None, *, batches: Iterable[dict] | None = None,
+    keep_characters: bool = True, min_count: int = 1,
 ) -> VocabularyPlan:
-    """Keep the special tokens, the tokens seen at least ``min_count`` times in ``texts`` and
-    (by default) every single-character token.
+    """Keep the special tokens, the tokens seen at least ``min_count`` times in ``texts`` (or
+    in the real tokens of already tokenised ``batches``) and (by default) every
+    single-character token.
 
     Examples
     --------
@@ -75,13 +77,19 @@ def plan_vocabulary(
     """
     vocabulary = _wordpiece_vocabulary(tokenizer)
     size = max(vocabulary.values()) + 1
-    texts = list(texts)
-    if not texts:
+    texts = list(texts or [])
+    batches = list(batches or [])
+    if not texts and not batches:
         raise InvalidParameterError("plan_vocabulary needs at least one text to see which tokens are used.")
     counts = np.zeros(size, dtype=np.int64)
     for start in range(0, len(texts), 256):
         for ids in tokenizer(texts[start : start + 256], add_special_tokens=False)["input_ids"]:
             np.add.at(counts, np.asarray(ids, dtype=np.int64), 1)
+    for batch in batches:
+        ids = batch["input_ids"]
+        mask = batch.get("attention_mask")
+        ids = ids[mask.bool()] if mask is not None else ids.reshape(-1)
+        np.add.at(counts, ids.numpy().astype(np.int64), 1)
     keep = counts >= min_count
     seen = int(np.count_nonzero(counts))
     keep[np.asarray(tokenizer.all_special_ids, dtype=np.int64)] = True
@@ -172,3 +180,11 @@ def apply_vocabulary(model: nn.Module, tokenizer, plan: VocabularyPlan):
             if isinstance(value, int) and value in mapping:
                 setattr(config, key, mapping[value])
     return model, _remap_tokenizer(tokenizer, plan)
+
+
+def remap_batch(batch: dict, plan: VocabularyPlan, unknown_id: int) -> dict:
+    """A batch tokenised for the original vocabulary, in the trimmed one (dropped → ``unknown_id``)."""
+    lookup = torch.full((plan.vocabulary_size,), -1, dtype=torch.long)
+    lookup[torch.as_tensor(plan.kept)] = torch.arange(plan.kept.size)
+    ids = lookup[batch["input_ids"]]
+    return {**batch, "input_ids": torch.where(ids < 0, torch.full_like(ids, unknown_id), ids)}
