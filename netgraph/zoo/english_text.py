@@ -4,13 +4,10 @@
 English from three sources of different genres (built by ``scripts/make_english_text.py``;
 provenance and licence of each source are in the file's header):
 
-=================  =====================================================  ==============================
-source             what                                                   licence
-=================  =====================================================  ==============================
-``python-docs``    Python reference topics and standard-library docstrings PSF License Version 2
-``api-docs``       NumPy, SciPy, scikit-learn, networkx, Matplotlib docs  BSD-3-Clause / Matplotlib (BSD)
-``kjv``            King James Bible                                       public domain
-=================  =====================================================  ==============================
+* ``python-docs`` — Python reference topics and standard-library docstrings (PSF License 2);
+* ``api-docs`` — NumPy, SciPy, scikit-learn, networkx and Matplotlib docstrings
+  (BSD-3-Clause; Matplotlib License, BSD-compatible);
+* ``kjv`` — the King James Bible (public domain; Crown letters patent in the United Kingdom).
 
 Each source is split 60/20/20 into train (calibration) / val / test (held out) when the
 file is built, so every figure can say which source and which split it comes from, and a
