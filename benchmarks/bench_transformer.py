@@ -1,8 +1,8 @@
 """Transformers in full: MiniLM per unit kind, one budget, distillation; a 1 B-shape decoder.
 
 Run: ``python -m benchmarks.bench_transformer [--sections kinds,distill,decoder]
-[--distill-seconds 600]``. Writes ``benchmarks/results/transformer.json`` (the sections
-run merge into it) and prints a Markdown table.
+[--distill-seconds 600]``. Writes ``benchmarks/results/transformer_<section>.json`` for each
+section run and prints a Markdown table.
 
 Data: netgraph's real English text (``zoo.english_text``): calibration from the *train*
 split, fidelity on 300 sentences of the *test* split (held out). Fidelity is the mean
@@ -36,9 +36,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmarks.common import PeakRSS, RESULTS_DIR, machine_info, macs_and_params, paired_latency, read_json, write_json
+from benchmarks.common import PeakRSS, RESULTS_DIR, machine_info, macs_and_params, paired_latency, write_json
 
-OUTPUT = RESULTS_DIR / "transformer.json"
 N_CALIBRATION = 320
 N_TEST = 300
 BATCH = 32
@@ -242,8 +241,13 @@ def decoder_section(n_tokens: int = 256) -> dict[str, Any]:
     torch.manual_seed(0)
     config = LlamaConfig(hidden_size=2048, num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4,
                          intermediate_size=5632, vocab_size=32000, max_position_embeddings=2048, torch_dtype="bfloat16")
-    with PeakRSS() as build_peak:
-        model = LlamaForCausalLM(config).to(torch.bfloat16).eval()
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.bfloat16)  # build in bfloat16: never hold a float32 copy
+    try:
+        with PeakRSS() as build_peak:
+            model = LlamaForCausalLM(config).eval()
+    finally:
+        torch.set_default_dtype(default)
     model_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
     params_before = _count(model)
     generator = torch.Generator().manual_seed(1)
@@ -268,7 +272,7 @@ def decoder_section(n_tokens: int = 256) -> dict[str, Any]:
         saved = True
     return {
         "params_before": params_before, "params_after": _count(model),
-        "model_bytes": model_bytes, "peak_rss_growth_bytes": int(peak.growth_mb * 2**20), "rss_at_start_mb": build_peak.growth_mb,
+        "model_bytes": model_bytes, "peak_rss_growth_bytes": int(peak.growth_mb * 2**20), "peak_rss_bytes": int(peak.peak), "rss_at_start_mb": build_peak.growth_mb,
         "seconds": seconds, "forward_seconds": forward, "time_ratio": seconds / forward, "per_block_seconds": per_block,
         "runs": runs, "saved": saved, "tokens": n_tokens, "torch_threads": torch.get_num_threads(),
     }
@@ -289,7 +293,7 @@ def _markdown(results: dict[str, Any]) -> str:
     if "decoder" in results:
         d = results["decoder"]
         lines += ["", f"TinyLlama shape, bf16: {d['seconds']:.0f} s ({d['time_ratio']:.1f}× one forward), peak RSS growth "
-                  f"{d['peak_rss_growth_bytes'] / d['model_bytes']:.2f}× model bytes, runs {d['runs']}, saved {d['saved']}"]
+                  f"{d['peak_rss_growth_bytes'] / d['model_bytes']:.2f}× model bytes (whole process {d['peak_rss_bytes'] / d['model_bytes']:.2f}×), runs {d['runs']}, saved {d['saved']}"]
     return "\n".join(lines)
 
 
@@ -299,16 +303,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--distill-seconds", type=float, default=600.0)
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
-    results = read_json(OUTPUT) if OUTPUT.exists() else {}
-    sections = args.sections.split(",")
-    if "kinds" in sections:
-        results["kinds"] = kinds_section()
-    if "distill" in sections:
-        results["distill"] = distill_section(args.distill_seconds)
-    if "decoder" in sections:
-        results["decoder"] = decoder_section()
-    results["machine"] = machine_info()
-    write_json(OUTPUT, results)
+    results = {}
+    runners = {"kinds": kinds_section, "distill": lambda: distill_section(args.distill_seconds), "decoder": decoder_section}
+    for section in args.sections.split(","):
+        results[section] = runners[section]()
+        write_json(RESULTS_DIR / f"transformer_{section}.json", {section: results[section], "machine": machine_info()})
     print(_markdown(results))
 
 

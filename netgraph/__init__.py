@@ -42,6 +42,7 @@ _EXPORTS = {
     "finetune": "netgraph.train",
     "distill": "netgraph.train",
     "export_onnx": "netgraph.export",
+    "reduce_transformer": "netgraph.transformer",
 }
 
 __all__ = sorted([*_EXPORTS, "calibrate", "__version__"])
