@@ -15,13 +15,20 @@ from torch import nn
 
 from netgraph.graph.groups import Member
 
-__all__ = ["record_cut", "removed", "current_positions", "current_columns", "alive_original"]
+__all__ = ["record_cut", "removed", "current_positions", "current_columns", "alive_original", "member_side"]
 
 _ATTRIBUTE = "_netgraph_removed"
 
 
 def _side(member: Member) -> str:
+    if member.kind == "parameter":
+        return f"out:{member.attribute}"  # one record per parameter of the owning module
     return "in" if member.role == "consumer" else "out"
+
+
+def member_side(member: Member) -> str:
+    """The record a member's cuts are kept under: "in", "out", or "out:<parameter>"."""
+    return _side(member)
 
 
 def removed(module: nn.Module, side: str) -> np.ndarray:

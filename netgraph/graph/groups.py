@@ -26,8 +26,8 @@ __all__ = ["Member", "UnitGroup", "find_unit_groups"]
 
 # Autograd ops that mean units are mixed non-linearly with one another (attention).
 _MIXING_OPS = re.compile(r"ScaledDotProduct|Bmm|Matmul|Softmax|Baddbmm", re.IGNORECASE)
-# A view followed by a transpose/permute can move channels (ShuffleNet's channel shuffle)
-# in ways Torch-Pruning's index map does not follow.
+# A view that splits an axis, with a transpose/permute, can move channels (ShuffleNet's
+# channel shuffle) in ways Torch-Pruning's index map does not follow.
 _REORDERING_OPS = re.compile(r"TransposeBackward|PermuteBackward")
 _ACTIVATION_OPS = {
     "ReluBackward": "relu",
@@ -51,16 +51,21 @@ class Member:
     """
 
     module: str
-    kind: str  # "linear", "transposed_linear", "conv", "depthwise", "batchnorm", "layernorm"
+    kind: str  # "linear", "transposed_linear", "conv", "depthwise", "batchnorm", "layernorm", "parameter"
     role: str  # "producer", "norm" (channel-wise pass-through: norms, depthwise convs) or "consumer"
     columns: np.ndarray  # (n_units, per_unit) int64
+    attribute: str | None = None  # for kind "parameter": the per-channel parameter of ``module``
 
     def to_dict(self) -> dict[str, Any]:
-        return {"module": self.module, "kind": self.kind, "role": self.role, "columns": self.columns.tolist()}
+        data = {"module": self.module, "kind": self.kind, "role": self.role, "columns": self.columns.tolist()}
+        if self.attribute is not None:
+            data["attribute"] = self.attribute
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Member":
-        return cls(data["module"], data["kind"], data["role"], np.asarray(data["columns"], dtype=np.int64))
+        columns = np.asarray(data["columns"], dtype=np.int64)
+        return cls(data["module"], data["kind"], data["role"], columns, data.get("attribute"))
 
 
 @dataclass(eq=False)
@@ -189,6 +194,7 @@ def find_unit_groups(
     try:
         graph, opaque = trace_dependencies(model, example_inputs, clock)
         names = {module: name for name, module in model.named_modules()}
+        names.update({parameter: name for name, parameter in model.named_parameters()})
         order = {name: i for i, name in enumerate(names.values())}
         groups = []
         with clock.alarm():
@@ -211,15 +217,21 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
     operations: list[str] = []
     size = len(tp_group.items[0].idxs)
     unsupported: list[str] = []
+    splits = False
     for item in tp_group.items:
         module = item.dep.target.module
         is_out = graph.is_out_channel_pruning_fn(item.dep.handler)
         if isinstance(module, nn.Parameter):  # a bare parameter (layer scale, position table)
-            unsupported.append(f"the parameter {item.dep.target.name}")
+            member = _parameter_member(module, names.get(module), _columns(item, size))
+            if member is None:
+                unsupported.append(f"the parameter {names.get(module, item.dep.target.name)}")
+            else:
+                norms.append(member)
             continue
         name = names.get(module)
         if name is None:  # a Torch-Pruning pseudo-node for an autograd operation
             operations.append(item.dep.target.name)
+            splits = splits or _splits_an_axis(getattr(item.dep.target, "grad_fn", None))
             continue
         if module in opaque:
             unsupported.append(f"attention layer {name} (its heads are units of netgraph.transformer)")
@@ -269,7 +281,7 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
         reasons.append("contains " + ", ".join(sorted(set(unsupported))))
     if any(_MIXING_OPS.search(op) for op in operations):
         reasons.append("the units are mixed by attention")
-    if any("_Reshape" in op for op in operations) and any(_REORDERING_OPS.search(op) for op in operations):
+    if splits and any(_REORDERING_OPS.search(op) for op in operations):
         reasons.append("a view and a transpose reorder the channels (a channel shuffle?), which the tracer does not map reliably")
     if not producers or not consumers:
         reasons.append("no layer " + ("writes" if not producers else "reads") + " these units that netgraph can cut")
@@ -281,6 +293,25 @@ def _convert_group(graph, tp_group, names: dict, opaque: set) -> UnitGroup | Non
         group.foldable = False
         group.reason = "; ".join(reasons)
     return group
+
+
+def _splits_an_axis(grad_fn) -> bool:
+    """A view whose output has more axes than its input (``view(b, groups, c // groups, h, w)``):
+    with a transpose, the signature of a channel shuffle."""
+    before = getattr(grad_fn, "_saved_self_sym_sizes", None)
+    metadata = getattr(grad_fn, "_input_metadata", None)
+    if before is None or not metadata:
+        return False
+    return len(metadata[0].shape) > len(before)
+
+
+def _parameter_member(parameter: nn.Parameter, name: str | None, columns: np.ndarray | None) -> Member | None:
+    """A per-channel vector (ConvNeXt's layer scale ``gamma``) is cut like a norm's weight;
+    anything else (position tables, class tokens) is not mapped."""
+    if name is None or columns is None or parameter.dim() != 1 or int(columns.max()) >= parameter.shape[0]:
+        return None
+    owner, _, attribute = name.rpartition(".")
+    return Member(owner, "parameter", "norm", columns, attribute)
 
 
 def _fits(module: nn.Module, kind: str | None, is_out: bool, columns: np.ndarray) -> bool:

@@ -65,6 +65,9 @@ def _stacked_parameters(modules: dict[str, nn.Module], group: UnitGroup) -> np.n
     for member in [*group.producers, *group.norms]:
         module = modules[member.module]
         index = torch.as_tensor(current_columns(module, member)[:, 0])
+        if member.kind == "parameter":
+            blocks.append(getattr(module, member.attribute).detach()[index].double().reshape(group.size, 1).numpy())
+            continue
         parts = []
         if getattr(module, "weight", None) is not None:
             parts.append(weight_view(module)[index].double().reshape(group.size, -1))

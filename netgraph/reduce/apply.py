@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from netgraph.errors import PlanError
-from netgraph.graph.cuts import current_columns, record_cut
+from netgraph.graph.cuts import current_columns, member_side, record_cut
 from netgraph.graph.groups import Member, UnitGroup
 from netgraph.graph.tracing import transposed_linear_pruner
 from netgraph.reduce.plan import GroupPlan, ReductionPlan, architecture_fingerprint, weights_fingerprint
@@ -40,11 +40,24 @@ def _surgery():
 def _cut(surgery, module: nn.Module, member: Member, side: str, dropped: np.ndarray) -> None:
     """Remove the dropped units' channels of one layer, found at their current positions
     (other groups may have cut this layer before), and remember which original ones went."""
-    if (member.kind, side) not in surgery:
+    positions = sorted(int(c) for c in current_columns(module, member)[dropped].reshape(-1))
+    if member.kind == "parameter":
+        _cut_parameter(module, member, positions)
+    elif (member.kind, side) in surgery:
+        surgery[(member.kind, side)](module, positions)
+    else:
         raise PlanError(f"netgraph cannot cut the {side}put channels of {member.module!r} ({member.kind}).")
-    positions = current_columns(module, member)[dropped].reshape(-1)
-    surgery[(member.kind, side)](module, sorted(int(c) for c in positions))
-    record_cut(module, side, member.columns[dropped].reshape(-1))
+    record_cut(module, member_side(member), member.columns[dropped].reshape(-1))
+
+
+def _cut_parameter(module: nn.Module, member: Member, positions: list[int]) -> None:
+    """Drop entries of a per-channel parameter (a layer scale) owned by ``module``."""
+    parameter = getattr(module, member.attribute, None)
+    if not isinstance(parameter, nn.Parameter):
+        raise PlanError(f"The plan names a parameter {member.attribute!r} of {member.module!r} that the model lacks.")
+    keep = np.setdiff1d(np.arange(parameter.shape[0]), positions)
+    setattr(module, member.attribute, nn.Parameter(parameter.detach()[torch.as_tensor(keep)].clone(),
+                                                   requires_grad=parameter.requires_grad))
 
 
 def apply_group(model: nn.Module, plan: GroupPlan, tensors: dict[str, torch.Tensor] | None) -> None:

@@ -143,3 +143,22 @@ def test_neuron_graph_builds_on_every_family(name):
     graph = NeuronGraph.from_model(model, families.inputs(kind), include_unfoldable=True)
     assert graph.adjacency.shape[0] == len(graph.node_ids) > 0
     assert all(graph.incoming(g.name).shape[0] == g.size for g in graph.groups)
+
+
+def test_layer_scale_and_layernorm_stream_is_cut_by_fold_none(tmp_path):
+    """ConvNeXt's residual stream (depthwise convs, channels-last LayerNorms, layer-scale
+    vectors) cannot be compensated but can be cut: fold='none' reduces it as Torch-Pruning
+    does; the folds that compensate leave it alone."""
+    model, kind = families.build("convnext")
+    example = families.inputs(kind)
+    compensated = plan_reduction(model, example, keep=0.5, fold="exact")
+    assert "2.pwconv2" in compensated.diagnostics["skipped_groups"]
+    plan = plan_reduction(model, example, keep=0.5, fold="none")
+    stream = next(p for p in plan.groups if p.group.name == "2.pwconv2")
+    assert any(m.kind == "parameter" and m.attribute == "gamma" for m in stream.group.norms)
+    reduced = apply_plan(model, plan)
+    assert reduced[1].gamma.shape == (8,) and reduced[1].norm.normalized_shape == (8,) and reduced[1].dwconv.groups == 8
+    assert _params(reduced) < 0.4 * _params(model)
+    save_reduced(reduced, plan, tmp_path / "convnext")
+    with torch.no_grad():
+        torch.testing.assert_close(load_reduced(model, tmp_path / "convnext")(example), reduced(example))
