@@ -120,6 +120,28 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
     return model, reduced, plan, report
 
 
+def _reduce_transformer(model_spec, data_spec, weights, unsafe_pickle, out: Path, target_params: float, kinds: str, *,
+                        samples: int, batch_size: int, seed: int) -> None:
+    """``--target-params``: one budget across unit kinds (netgraph.transformer), save_pretrained folder."""
+    from netgraph.transformer.budget import reduce_and_save
+    from netgraph_cli.commands._shared import load_inputs
+    from netgraph_cli.progress import status
+
+    if not 0 < target_params < 1:
+        raise BadInput(f"--target-params must be a fraction in (0, 1), e.g. 0.5; got {target_params}.")
+    model, _, info, data = load_inputs(model_spec, data_spec, weights, unsafe_pickle, samples=samples,
+                                       batch_size=batch_size, seed=seed, need_data=True)
+    status(f"Reducing to {target_params:.0%} of the parameters ({kinds}) …")
+    summary = reduce_and_save(model, data.calibration, out, target_params, kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+                              tokenizer=info.tokenizer, held_out=data.held_out)
+    for key, value in summary.items():
+        if key != "warnings":
+            typer.echo(f"{key}: {value}")
+    for line in summary["warnings"]:
+        typer.echo(f"Warning: {line}", err=True)
+    status(f"Reduced model written to {out} (save_pretrained; loads with transformers.AutoModel.from_pretrained)")
+
+
 _REFERENCE_SAMPLES = 512  # reference held-out samples scored: enough for a stable mean cosine
 
 
@@ -208,6 +230,12 @@ def reduce(
         "--round-to", min=1, help="Round each group's kept count to a multiple of N; 8 suits CPU kernels.")] = 1,
     export: Annotated[Optional[ExportFormat], typer.Option(
         "--export", help="Also write the reduced model as model.onnx, checked in onnxruntime (needs netgraph\\[export]).")] = None,
+    target_params: Annotated[Optional[float], typer.Option(
+        "--target-params", min=0.0, max=1.0,
+        help="Hugging Face transformers: keep this fraction of the parameters, shared across --kinds; "
+             "writes a save_pretrained folder.")] = None,
+    kinds: Annotated[str, typer.Option(
+        "--kinds", help="With --target-params: comma-separated ffn, heads, depth, vocab (vocab trims unseen tokens).")] = "ffn,heads",
 ) -> None:
     """Make MODEL smaller: choose units, merge the rest into them, rebuild, optionally fine-tune.
 
@@ -219,6 +247,10 @@ def reduce(
 
     formats = parse_formats(format)
     check_output_dir(out)
+    if target_params is not None:
+        _reduce_transformer(model, data, weights, unsafe_pickle, out, target_params, kinds,
+                            samples=samples, batch_size=batch_size, seed=seed)
+        return
     if distill and finetune_epochs == 0:
         raise BadInput("--distill trains the reduced model; add --finetune-epochs N (e.g. 3).")
     if export is not None:  # a missing extra is found before minutes of planning, not after
