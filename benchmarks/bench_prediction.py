@@ -59,6 +59,19 @@ def _measure(model, example, calibration, held_out, labels, reference, *, group,
     return plan, fidelity(reference, model_outputs(reduced, held_out), labels, task)
 
 
+def _print_row(row: dict) -> None:
+    accuracy = ""
+    if "predicted_accuracy" in row:
+        accuracy = f"{100 * row['predicted_accuracy']:.1f} / {100 * row['measured_accuracy']:.1f} %"
+        accuracy += "" if row["accuracy_ok"] else "  (off target)"
+    flag = "" if row["error_ok"] else " *"
+    print(f"{row['model']:<14} {row['group']:<40} {row['keep']:>5.2f} {row['method']:<10} "
+          f"{row['predicted_error']:>9.4f} {row['measured_error']:>9.4f} {row['ratio']:>6.2f}{flag} {accuracy}", flush=True)
+
+
+HEADER = f"{'model':<14} {'group':<40} {'keep':>5} {'method':<10} {'pred err':>9} {'meas err':>9} {'ratio':>6}  acc pred/meas"
+
+
 def _row(model_name, group, keep, method, predicted, measured):
     ratio = predicted["relative_error"] / max(measured["relative_error"], 1e-12)
     row = {"model": model_name, "group": group, "keep": keep, "method": method,
@@ -75,7 +88,7 @@ def run(quick: bool = False, models: tuple[str, ...] = ("lenet-300-100", "cnn-di
     cases = [("lenet-300-100", lambda: _vision("lenet-300-100", 512, 1000 if quick else 2000)),
              ("cnn-digits", lambda: _vision("cnn-digits", 512, 1000 if quick else 2000))]
     if not quick:
-        cases.append(("minilm", lambda: _minilm(300, 256)))
+        cases.append(("minilm", lambda: _minilm(256, 128)))
     cases = [case for case in cases if case[0] in models]
     for name, load in cases:
         started = time.perf_counter()
@@ -93,6 +106,7 @@ def run(quick: bool = False, models: tuple[str, ...] = ("lenet-300-100", "cnn-di
                                        keep=recommendation["keep"], method=recommendation["method"])
                 rows.append(_row(name, entry["group"], recommendation["keep"], recommendation["method"], prediction,
                                  measured))
+                _print_row(rows[-1])
             if name == "minilm":
                 plan, measured = _measure(model, example, calibration, held_out, labels, reference,
                                           group=entry["group"], keep=0.5, method="activation")
@@ -101,6 +115,7 @@ def run(quick: bool = False, models: tuple[str, ...] = ("lenet-300-100", "cnn-di
                 predicted = simulate_reduction(model, {p.group: p.kept for p in plan.groups}, stats, held_out,
                                                reference=reference)
                 rows.append(_row(name, entry["group"], 0.5, "activation", predicted, measured))
+                _print_row(rows[-1])
         print(f"{name}: {time.perf_counter() - started:.1f} s", flush=True)
     return rows
 
@@ -110,17 +125,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="LeNet and the CNN only, 1,000 held-out samples")
     parser.add_argument("--models", default="lenet-300-100,cnn-digits,minilm", help="comma-separated subset")
     arguments = parser.parse_args()
+    print(HEADER, flush=True)
     rows = run(quick=arguments.quick, models=tuple(arguments.models.split(",")))
-    header = f"{'model':<14} {'group':<40} {'keep':>5} {'method':<10} {'pred err':>9} {'meas err':>9} {'ratio':>6}  acc pred/meas"
-    print(header)
-    for row in rows:
-        accuracy = ""
-        if "predicted_accuracy" in row:
-            accuracy = f"{100 * row['predicted_accuracy']:.1f} / {100 * row['measured_accuracy']:.1f} %"
-            accuracy += "" if row["accuracy_ok"] else "  (off target)"
-        flag = "" if row["error_ok"] else " *"
-        print(f"{row['model']:<14} {row['group']:<40} {row['keep']:>5.2f} {row['method']:<10} "
-              f"{row['predicted_error']:>9.4f} {row['measured_error']:>9.4f} {row['ratio']:>6.2f}{flag} {accuracy}")
     ok = sum(r["error_ok"] for r in rows)
     print(f"error within {ERROR_FACTOR}×: {ok}/{len(rows)} rows; accuracy within {100 * ACCURACY_POINTS:.0f} points: "
           f"{sum(r.get('accuracy_ok', True) for r in rows)}/{len(rows)}")
