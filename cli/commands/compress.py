@@ -20,6 +20,8 @@ from netgraph_cli.options import (BatchSizeOpt, DataOpt, ModelArg, SamplesOpt, S
 
 __all__ = ["compress"]
 
+_TARGET_EPOCHS = 6  # fine-tuning epochs per stage with --target-ratio (measured: benchmarks/bench_compress.py --splits)
+
 
 @handle_errors
 def compress(
@@ -35,6 +37,11 @@ def compress(
         Optional[int], typer.Option("--quantize-bits", help="k-means weight sharing with 2**bits clusters per layer.")
     ] = None,
     huffman: Annotated[bool, typer.Option("--huffman/--no-huffman", help="Huffman-code the .ngz streams.")] = False,
+    target_ratio: Annotated[Optional[float], typer.Option(
+        "--target-ratio", min=1.0,
+        help="Instead of --prune: prune each layer just enough for a .ngz this many times smaller than the dense "
+             "weights (Huffman on, 5-bit weights unless --quantize-bits, 6 fine-tuning epochs unless "
+             "--finetune-epochs; LeNet-300-100 at 40: see benchmarks/bench_compress.py --splits).")] = None,
     finetune_epochs: Annotated[
         int, typer.Option("--finetune-epochs", min=0, help="Fine-tuning epochs after each stage (needs labelled DATA).")
     ] = 0,
@@ -53,8 +60,13 @@ def compress(
     """
     from netgraph_cli.commands._shared import check_inputs, check_output_dir
 
-    if lowrank is None and prune is None and quantize_bits is None:
-        raise BadInput("Nothing to do: give --lowrank, --prune and/or --quantize-bits.")
+    if lowrank is None and prune is None and quantize_bits is None and target_ratio is None:
+        raise BadInput("Nothing to do: give --target-ratio, --lowrank, --prune and/or --quantize-bits.")
+    if target_ratio is not None:
+        if prune is not None:
+            raise BadInput("Give --prune or --target-ratio, not both.")
+        huffman = True
+        finetune_epochs = finetune_epochs or _TARGET_EPOCHS
     formats = parse_formats(format)
     check_output_dir(out)
     check_inputs(model, data, weights)
@@ -98,6 +110,7 @@ def compress(
         finetune_epochs=finetune_epochs,
         lr=lr,
         seed=seed,
+        target_ratio=target_ratio,
     )
     if loaded is not None and loaded.held_out_labels is not None:
         compressed.eval()
