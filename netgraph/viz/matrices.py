@@ -90,6 +90,7 @@ def embedding_pairplot_figure(graph, group: str, labels: np.ndarray | None = Non
     blocks = np.unique(label_array)
     palette = block_colors(int(label_array.max()) + 1)
     axes_grid = figure.subplots(dimension, dimension, squeeze=False)
+    marker = float(min(30.0, max(6.0, 600.0 / max(points.shape[0], 1))))  # small groups get visible dots
     for i in range(dimension):
         for j in range(dimension):
             axes = axes_grid[i][j]
@@ -98,7 +99,7 @@ def embedding_pairplot_figure(graph, group: str, labels: np.ndarray | None = Non
                 if i == j:
                     axes.hist(points[members, i], bins=20, color=palette[int(block)], alpha=0.6)
                 else:
-                    axes.scatter(points[members, j], points[members, i], s=6, color=palette[int(block)], linewidths=0)
+                    axes.scatter(points[members, j], points[members, i], s=marker, color=palette[int(block)], linewidths=0)
             axes.tick_params(labelsize=6)
             if i == dimension - 1:
                 axes.set_xlabel(f"dim {j + 1}", fontsize=7)
