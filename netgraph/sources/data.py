@@ -59,6 +59,15 @@ def check_data_spec(spec: str) -> str:
         Empty spec or unknown zoo data set.
     CheckpointError
         The file is missing, a folder, or of an unknown type.
+
+    Examples
+    --------
+    >>> check_data_spec("zoo:digits")
+    'zoo'
+    >>> check_data_spec("missing.npy")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    netgraph.errors.CheckpointError: DATA file 'missing.npy' does not exist; ...
     """
     if not isinstance(spec, str) or not spec.strip():
         raise InvalidParameterError(f"DATA is empty; {_DATA_HINT}.")

@@ -79,6 +79,15 @@ def check_model_spec(spec: str, weights: str | os.PathLike | None = None) -> str
         Unknown zoo name, malformed spec, or weights given where they cannot apply.
     CheckpointError
         A named file or folder is missing or unusable, or the zoo cache cannot be written.
+
+    Examples
+    --------
+    >>> check_model_spec("torch.nn:Identity")
+    'factory'
+    >>> check_model_spec("zoo:nope")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    netgraph.errors.InvalidParameterError: Unknown zoo model 'nope'; choose one of: ...
     """
     weights = None if weights is None else Path(weights).expanduser()
     kind = _kind(spec, weights)
