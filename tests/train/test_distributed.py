@@ -47,11 +47,13 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     consumer.update(X, Y)
     assert int(reduced["count"]) == unit.count == 32
     np.testing.assert_allclose(reduced["total"], unit.total, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(reduced["gram"], unit.gram, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(reduced["c_gram"], consumer.gram, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(reduced["c_cross"], consumer.cross, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(float(reduced["c_target_sq"]), consumer.target_sq, rtol=1e-12)
     np.testing.assert_allclose(reduced["c_target_sum"], consumer.target_sum, rtol=1e-12, atol=1e-12)
+    # Outer products are float32 per batch (netgraph/calibrate/stats.py), summed in float64:
+    # two half batches and one whole batch agree to float32 round-off.
+    np.testing.assert_allclose(reduced["gram"], unit.gram, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(reduced["c_gram"], consumer.gram, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(reduced["c_cross"], consumer.cross, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(float(reduced["c_target_sq"]), consumer.target_sq, rtol=1e-6)
 
     # one DDP step on two halves == one step on the whole batch (mean loss, averaged gradients)
     with torch.no_grad():
