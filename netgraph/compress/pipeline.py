@@ -20,7 +20,10 @@ from netgraph.compress.lowrank import lowrank_factorize
 from netgraph.compress.ngz import encode_ngz, ngz_size_report
 from netgraph.compress.quantize import WeightSharing, quantize_weights
 from netgraph.compress.sparsity import PruningMasks, prune_magnitude, weight_sparsity
-from netgraph.errors import InvalidParameterError, TrainingError
+from netgraph.errors import InvalidParameterError
+from netgraph.train.data import make_batches
+from netgraph.train.loop import run_training
+from netgraph.train.options import TrainingOptions
 
 __all__ = ["finetune", "compress_model", "compressed_size", "sparsity_for_ratio"]
 
@@ -37,7 +40,10 @@ def finetune(
     sharing: WeightSharing | None = None,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = nn.functional.cross_entropy,
 ) -> list[float]:
-    """Train ``model`` in place with Adam on ``(inputs, targets)`` batches.
+    """Retrain ``model`` in place on ``(inputs, targets)`` batches (Deep Compression's retraining).
+
+    Runs the library's training loop (:func:`netgraph.train.loop.run_training`) with
+    Adam at a constant rate and no gradient clipping.
 
     With ``masks`` pruned weights stay zero (re-masked after each step); with
     ``sharing`` only the centroids (and unshared parameters) train and the weights stay
@@ -48,37 +54,25 @@ def finetune(
     epochs = check_int(epochs, "epochs", owner, 0)
     if not (isinstance(lr, (int, float)) and lr > 0):
         raise InvalidParameterError.expected("lr", owner, "a positive float", lr)
-    parameters = sharing.trainable_parameters(model) if sharing is not None else [
-        p for p in model.parameters() if p.requires_grad
-    ]
-    optimizer = torch.optim.Adam(parameters, lr=lr)
-    handles = []
-    if sharing is not None:
-        handles += sharing.attach(model, optimizer)
-    if masks is not None:
-        handles.append(masks.attach(model, optimizer))
-    history = []
-    was_training = model.training
-    model.train()
-    try:
-        for _ in range(epochs):
-            total, batches = 0.0, 0
-            for inputs, targets in data:
-                optimizer.zero_grad()
-                loss = loss_fn(model(inputs), targets)
-                if not torch.isfinite(loss):
-                    raise TrainingError("Fine-tuning loss became non-finite; lower the learning rate.")
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach())
-                batches += 1
-            history.append(total / max(batches, 1))
-    finally:
-        model.train(was_training)
-        for handle in handles:
-            handle.remove()
-        model.zero_grad(set_to_none=True)
-    return history
+    if epochs == 0:
+        return []
+    # Deep Compression retrains with a constant rate and no clipping; the loop is the
+    # library's one training loop, the masks and the weight sharing ride on it as hooks.
+    options = TrainingOptions(epochs=epochs, lr=lr, clip_grad_norm=None, seed=None, schedule="constant", owner=owner)
+    parameters = sharing.trainable_parameters(model) if sharing is not None else None
+
+    def attach(net: nn.Module, optimizer: torch.optim.Optimizer) -> list:
+        handles = list(sharing.attach(net, optimizer)) if sharing is not None else []
+        if masks is not None:
+            handles.append(masks.attach(net, optimizer))
+        return handles
+
+    batches = make_batches(data, batch_size=64, shuffle=False, seed=0, owner=owner)
+    history = run_training(
+        model, batches, lambda net, inputs, targets: loss_fn(net(inputs), targets), options,
+        parameters=parameters, attach=attach,
+    )
+    return history.train_loss
 
 
 def compressed_size(model: nn.Module, *, huffman: bool = True, index_bits: int | None = None) -> dict:
