@@ -46,7 +46,8 @@ class Calibration:
     def nbytes(self) -> int:
         """Memory held by the statistics' sums (what the memory budget bounds)."""
         arrays = []
-        for stats in [*self.units.values(), *self.consumers.values()]:
+        shared = {id(stats): stats for stats in [*self.units.values(), *self.consumers.values()]}
+        for stats in shared.values():  # consumers reading one input share one set of sums
             arrays += [a for a in vars(stats).values() if isinstance(a, np.ndarray)]
         return int(sum(a.nbytes for a in arrays))
 
@@ -76,6 +77,34 @@ def consumer_fan_in(module: nn.Module) -> int:
     weight = weight_view(module)
     taps = int(np.prod(weight.shape[2:])) if isinstance(module, CONV_TYPES) else 1
     return int(weight.shape[1]) * taps
+
+
+def _fingerprint(inputs: torch.Tensor) -> tuple:
+    """Shape, sums and a fixed random bilinear form of a consumer's (unfolded) input: equal
+    for the same matrix, different otherwise with probability ~1."""
+    rows, columns = inputs.shape
+    generator = torch.Generator().manual_seed(rows * 1_000_003 + columns)
+    left = torch.rand(rows, generator=generator, dtype=torch.float64)
+    right = torch.rand(columns, generator=generator, dtype=torch.float64)
+    values = inputs.detach().to("cpu", torch.float64)
+    return (rows, columns, float(values.sum()), float((values * values).sum()), float(left @ values @ right))
+
+
+def _share_twins(calibration: "Calibration", fingerprints: dict[str, tuple]) -> set[str]:
+    """After the first batch: consumers whose inputs were identical (Inception's 1×1 branches
+    reading one tensor) share one set of sums from then on. Returns the sharing ones."""
+    first: dict[tuple, str] = {}
+    twins = set()
+    for name, fingerprint in fingerprints.items():
+        stats = calibration.consumers[name]
+        if fingerprint is None or stats.gram is None or stats.cross is not None:
+            continue
+        if fingerprint in first:
+            calibration.consumers[name] = calibration.consumers[first[fingerprint]]
+            twins.add(name)
+        else:
+            first[fingerprint] = name
+    return twins
 
 
 def _budget_consumers(
@@ -153,12 +182,19 @@ def stream_statistics(
     def consumer_hook(name: str):
         def hook(module, args):
             seen.add(name)
+            if name in twins:  # reads the same input as another consumer: one Gram serves both
+                if seen.issuperset(consumer_names):
+                    raise _StopForward
+                return
             inputs = consumer_inputs(module, args[0], state["mask"])
             target = targets.pop(name, None)
             if name not in calibration.consumers:
                 n_out = None if target is None else target.shape[1]
                 calibration.consumers[name] = ConsumerStats.empty(inputs.shape[1], n_out, fallback=refused.get(name))
             calibration.consumers[name].update(inputs, target)
+            if calibration.n_batches == 0 and reference is None:
+                # A layer called twice in one pass (shared weights) has no single input.
+                fingerprints[name] = _fingerprint(inputs) if name not in fingerprints else None
             # Every statistic is taken at consumer inputs: once all are seen, the rest of the
             # forward pass is waste.
             if seen.issuperset(consumer_names):
@@ -178,6 +214,8 @@ def stream_statistics(
 
         return hook
 
+    fingerprints: dict[str, tuple] = {}
+    twins: set[str] = set()
     consumer_names = []
     for group in groups:
         for consumer in group.consumers:
@@ -207,6 +245,8 @@ def stream_statistics(
                     _call(reference, batch)
                 seen.clear()
                 _call(model, batch)
+                if calibration.n_batches == 0:
+                    twins.update(_share_twins(calibration, fingerprints))
                 calibration.n_batches += 1
                 if progress is not None:
                     progress(calibration.n_batches)

@@ -82,3 +82,36 @@ def test_calibration_reports_its_memory():
     stats = calibrate(model, [torch.randn(16, 4)])
     # Consumer Gram 9×9; the unit Gram is a copied block of it (8×8) plus its sums.
     assert stats.nbytes == 8 * (9 * 9 + 8 * 8 + 8)
+
+
+class _Branches(nn.Module):
+    """Inception-style: three 1×1 convolutions read one tensor, a fourth reads its pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 6, 3, padding=1)
+        self.a, self.b, self.c = nn.Conv2d(6, 4, 1), nn.Conv2d(6, 4, 1), nn.Conv2d(6, 4, 1)
+        self.pool_branch = nn.Conv2d(6, 4, 1)
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x):
+        x = torch.relu(self.stem(x))
+        pooled = nn.functional.max_pool2d(x, 3, 1, 1)
+        y = torch.cat([self.a(x), self.b(x), self.c(x), self.pool_branch(pooled)], 1)
+        return self.head(y.mean((2, 3)))
+
+
+def test_consumers_reading_one_input_share_one_gram():
+    torch.manual_seed(0)
+    model = _Branches().eval()
+    data = [torch.randn(4, 3, 6, 6) for _ in range(3)]
+    stats = calibrate(model, data)
+    consumers = stats.consumers
+    assert consumers["a"] is consumers["b"] is consumers["c"]  # accumulated once
+    assert consumers["pool_branch"] is not consumers["a"]
+    inputs = torch.cat([torch.relu(model.stem(x)).detach().movedim(1, -1).reshape(-1, 6) for x in data]).double()
+    np.testing.assert_allclose(consumers["b"].gram[:-1, :-1], (inputs.T @ inputs).numpy(), rtol=1e-5)
+    assert consumers["c"].count == inputs.shape[0]
+    every_entry = sum(a.nbytes for st in [*stats.units.values(), *consumers.values()]
+                      for a in vars(st).values() if isinstance(a, np.ndarray))
+    assert stats.nbytes == every_entry - 2 * consumers["a"].gram.nbytes  # the shared Gram counts once
