@@ -83,3 +83,13 @@ def test_registry_refuses_a_taken_name_and_a_bad_default():
     with pytest.raises(InvalidParameterError, match="default 0 of parameter 'k'"):
         register_method("bad-default", params=[positive_int("k", 0)])
     assert "bad-default" not in available_methods()
+
+
+def test_nested_flags_match_what_the_analysis_report_assumes():
+    # The analysis report draws one error curve per nested method from a single ordering;
+    # its list must be the registry's (until it reads nested_methods() itself).
+    from netgraph.analysis.run import NESTED_METHODS
+    from netgraph.select import nested_methods
+
+    assert nested_methods() >= set(NESTED_METHODS)
+    assert {"magnitude", "activation", "submodular"} <= nested_methods()
