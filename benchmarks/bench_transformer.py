@@ -232,14 +232,14 @@ def distill_section(seconds: float) -> dict[str, Any]:
     return {"rows": rows, "train_sentences": len(train)}
 
 
-def decoder_section(n_tokens: int = 256) -> dict[str, Any]:
+def decoder_section(n_tokens: int = 256, n_layers: int = 22) -> dict[str, Any]:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     from netgraph.transformer.export import save_pretrained
     from netgraph.transformer.layerwise import reduce_decoder_layerwise
 
     torch.manual_seed(0)
-    config = LlamaConfig(hidden_size=2048, num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4,
+    config = LlamaConfig(hidden_size=2048, num_hidden_layers=n_layers, num_attention_heads=32, num_key_value_heads=4,
                          intermediate_size=5632, vocab_size=32000, max_position_embeddings=2048, torch_dtype="bfloat16")
     default = torch.get_default_dtype()
     torch.set_default_dtype(torch.bfloat16)  # build in bfloat16: never hold a float32 copy
@@ -274,7 +274,7 @@ def decoder_section(n_tokens: int = 256) -> dict[str, Any]:
         "params_before": params_before, "params_after": _count(model),
         "model_bytes": model_bytes, "peak_rss_growth_bytes": int(peak.growth_mb * 2**20), "peak_rss_bytes": int(peak.peak), "rss_at_start_mb": build_peak.growth_mb,
         "seconds": seconds, "forward_seconds": forward, "time_ratio": seconds / forward, "per_block_seconds": per_block,
-        "runs": runs, "saved": saved, "tokens": n_tokens, "torch_threads": torch.get_num_threads(),
+        "runs": runs, "saved": saved, "tokens": n_tokens, "layers": n_layers, "torch_threads": torch.get_num_threads(),
     }
 
 
@@ -292,7 +292,7 @@ def _markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {row['case']} | {row['fraction']:.0%} | {row['one_shot']:.4f} | {row['distilled']:.4f} | {row['steps']} | {row['seconds']:.0f} |")
     if "decoder" in results:
         d = results["decoder"]
-        lines += ["", f"TinyLlama shape, bf16: {d['seconds']:.0f} s ({d['time_ratio']:.1f}× one forward), peak RSS growth "
+        lines += ["", f"TinyLlama shape ({d['layers']} blocks), bf16: {d['seconds']:.0f} s ({d['time_ratio']:.1f}× one forward), peak RSS growth "
                   f"{d['peak_rss_growth_bytes'] / d['model_bytes']:.2f}× model bytes (whole process {d['peak_rss_bytes'] / d['model_bytes']:.2f}×), runs {d['runs']}, saved {d['saved']}"]
     return "\n".join(lines)
 
@@ -301,10 +301,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", default="kinds,distill")
     parser.add_argument("--distill-seconds", type=float, default=600.0)
+    parser.add_argument("--decoder-layers", type=int, default=22, help="blocks of the TinyLlama-shape decoder (22 = full)")
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     results = {}
-    runners = {"kinds": kinds_section, "distill": lambda: distill_section(args.distill_seconds), "decoder": decoder_section}
+    runners = {"kinds": kinds_section, "distill": lambda: distill_section(args.distill_seconds), "decoder": lambda: decoder_section(n_layers=args.decoder_layers)}
     for section in args.sections.split(","):
         results[section] = runners[section]()
         write_json(RESULTS_DIR / f"transformer_{section}.json", {section: results[section], "machine": machine_info()})
