@@ -96,7 +96,7 @@ def run(quick: bool = False, models: tuple[str, ...] = ("lenet-300-100", "cnn-di
         example = calibration[0] if not isinstance(calibration[0], torch.Tensor) else calibration[0][:4]
         labelled = None if labels is None else (held_out, labels)
         report = analyze_model(model, example, calibration, n_shuffles=0, compare_untrained=False, labelled=labelled,
-                               methods=("magnitude", "activation"))
+                               held_out=held_out, prediction_samples=128, methods=("magnitude", "activation"))
         reference = model_outputs(model, held_out)
         for entry in report["groups"]:
             recommendation = entry.get("recommendation") or {}

@@ -33,6 +33,7 @@ def run_analysis(model_spec: str, data_spec: Optional[str], weights: Optional[Pa
         report = build_analysis_report(
             model, example, None if data is None else data.calibration, model_info=info.to_dict(), data_info=data_info,
             methods=methods, n_shuffles=shuffles, random_state=seed, progress=progress, graph=graph, labelled=labelled,
+            held_out=None if data is None else data.held_out,
         )
     return report, graph
 

@@ -245,6 +245,7 @@ def analyze_model(
     compare_untrained: bool = True,
     prediction_samples: int = 64,
     labelled: tuple[Sequence[Any], torch.Tensor] | None = None,
+    held_out: Sequence[Any] | None = None,
     max_blocks: int = 12,
     random_state: int = 0,
     progress: Progress | None = None,
@@ -266,7 +267,12 @@ def analyze_model(
     prediction_samples : calibration samples (whole batches from the front) the predicted
         output errors are computed on; each group costs one forward pass over them
     labelled : (batches, labels), optional
-        Labelled inputs for a predicted accuracy (the prediction then runs on them).
+        Labelled held-out inputs for a predicted accuracy (the predictions then run on all of them).
+    held_out : batches, optional
+        Held-out inputs without labels: the predictions run on their first
+        ``prediction_samples`` samples. A fold fitted on calibration data is optimistic on
+        that same data (MiniLM layer 0 at keep 0.7: 0.086 predicted on calibration text vs
+        0.132 measured on held-out text), so held-out data is preferred whenever there is some.
     graph : NeuronGraph, optional
         Reused when the caller already built it.
     """
@@ -312,6 +318,8 @@ def analyze_model(
         mark = time.perf_counter()
         if labelled is not None:
             prediction_batches, prediction_labels = list(labelled[0]), labelled[1]
+        elif held_out:
+            prediction_batches = _first_rows(list(held_out), prediction_samples)
         else:
             prediction_batches = _first_rows(batches, prediction_samples)
         reference = model_outputs(model, prediction_batches)
@@ -445,7 +453,7 @@ def analyze_model(
             "n_shuffles": n_shuffles,
             "compare_untrained": bool(untrained_graph is not None),
             "prediction_data": None if prediction_batches is None else (
-                "labelled data" if labelled is not None else "calibration data"),
+                "labelled held-out data" if labelled is not None else "held-out data" if held_out else "calibration data"),
             "prediction_samples": None if prediction_batches is None else sum(batch_size(b) for b in prediction_batches),
             "max_blocks": max_blocks,
             "random_state": random_state,

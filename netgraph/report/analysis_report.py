@@ -38,6 +38,7 @@ def build_analysis_report(
     n_shuffles: int = 39,
     compare_untrained: bool = True,
     labelled: tuple[Sequence[Any], torch.Tensor] | None = None,
+    held_out: Sequence[Any] | None = None,
     max_blocks: int = 12,
     random_state: int = 0,
     progress: Progress | None = None,
@@ -62,7 +63,7 @@ def build_analysis_report(
 
     report = analyze_model(
         model, example_inputs, batches, model_info=model_info, data_info=data_info, methods=methods,
-        keep_grid=keep_grid, n_shuffles=n_shuffles, compare_untrained=compare_untrained, labelled=labelled,
+        keep_grid=keep_grid, n_shuffles=n_shuffles, compare_untrained=compare_untrained, labelled=labelled, held_out=held_out,
         max_blocks=max_blocks, random_state=random_state, progress=progress, graph=graph,
     )
     report["next_steps"] = next_steps(report)

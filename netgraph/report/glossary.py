@@ -43,7 +43,8 @@ GLOSSARY: dict[str, str] = {
     "recommended keep": "Smallest keep fraction on the grid whose best method leaves at most 5% of the units' "
                         "variance unexplained, with that method.",
     "predicted error": "Predicted relative output error of the model (‖Y' − Y‖ / ‖Y‖) when only this group is "
-                       "reduced to the recommended keep with a least-squares fold, simulated on the original model.",
+                       "reduced to the recommended keep with a least-squares fold, simulated on the original model "
+                       "(on held-out data when there is some, else on calibration data, which is optimistic).",
     "predicted accuracy": "Predicted accuracy at the recommended keep, on the labelled data the prediction ran on.",
     "measured": "Measured on held-out data with the reduced model.",
     "predicted": "Predicted before reducing, from the original model's activation statistics.",

@@ -90,8 +90,12 @@ def _analysis_tables(report: Mapping[str, Any]) -> list[Table]:
                "vs chance", "untrained", "keep@1%", "keep@5%", "recommended keep", "predicted error"]
     if _has_accuracy(report):
         columns.append("predicted accuracy")
-    groups = Table("Redundancy per group", columns, rows,
-                   "Hover a column (HTML) or see the glossary for what it means. Every figure is for that group.")
+    settings = report.get("settings") or {}
+    note = "Hover a column (HTML) or see the glossary for what it means. Every figure is for that group."
+    if settings.get("prediction_data"):
+        note += (f" Predictions on {fmt(settings.get('prediction_samples'))} samples of "
+                 f"{settings['prediction_data']}.")
+    groups = Table("Redundancy per group", columns, rows, note)
     tables = [summary, unit_groups, groups]
     sentences = [[g["group"], g["structure"]] for g in report["groups"] if g.get("structure")]
     if sentences:

@@ -46,6 +46,16 @@ def test_every_column_is_in_the_glossary_and_rendered(setup):
     assert "## Glossary" in markdown and f"- **eff rank**: {GLOSSARY['eff rank']}" in markdown
 
 
+def test_predictions_prefer_held_out_data(setup):
+    model, batches, _, report = setup
+    assert report["settings"]["prediction_data"] == "labelled held-out data"
+    unlabelled = build_analysis_report(model, batches[0][:4], batches[:2], n_shuffles=0, methods=("activation",),
+                                       held_out=batches[2:])
+    assert unlabelled["settings"]["prediction_data"] == "held-out data"
+    assert unlabelled["settings"]["prediction_samples"] == 64
+    assert "Predictions on 64 samples of held-out data" in report_tables(unlabelled)[2].note
+
+
 def test_per_group_statistics_are_per_group(setup):
     *_, report = setup
     groups = report["groups"]
