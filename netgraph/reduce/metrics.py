@@ -65,8 +65,25 @@ def nested_reconstruction_errors(covariance: np.ndarray, order: np.ndarray, coun
     order = np.asarray(order)[: max(counts)]
     block = covariance[np.ix_(order, order)]
     penalty = ridge * max(float(np.trace(block)) / max(order.size, 1), 1e-30)
-    factor = cholesky(block + penalty * np.eye(order.size), lower=True)
+    factor = _stable_cholesky(block, penalty)
     # Row i of L^-1 S[order, :] is the variance explained by the i-th kept unit beyond the first i-1.
     solved = solve_triangular(factor, covariance[order], lower=True, check_finite=False)
     explained = np.cumsum(np.sum(solved**2, axis=1))
     return [max(total - float(explained[k - 1]), 0.0) / total for k in counts]
+
+
+def _stable_cholesky(block: np.ndarray, penalty: float) -> np.ndarray:
+    """Cholesky factor of ``block + penalty I``, raising the ridge until it factorises.
+
+    Grams summed from float32 products can be indefinite by round-off when units are
+    dead or exactly collinear; a ridge a thousand times larger each time (at most 1e-3 of
+    the mean diagonal) restores definiteness without changing the error beyond that scale.
+    """
+    scale = max(float(np.trace(block)) / max(block.shape[0], 1), 1e-30)
+    while True:
+        try:
+            return cholesky(block + penalty * np.eye(block.shape[0]), lower=True)
+        except np.linalg.LinAlgError:
+            if penalty >= 1e-3 * scale:
+                raise
+            penalty = max(penalty * 1e3, 1e-12 * scale)

@@ -26,3 +26,19 @@ def test_errors_never_beat_the_svd_bound():
     for k, error in zip(range(1, 20), nested_reconstruction_errors(covariance, order, list(range(1, 20)))):
         assert error >= bound[k] - 1e-7
     assert bound[0] == 1.0 and bound[-1] < 1e-6
+
+
+def test_nested_errors_survive_round_off_indefinite_grams():
+    # A dead unit and float32 round-off make the Gram slightly indefinite; the nested
+    # errors must still come out (the ridge is raised until Cholesky succeeds).
+    from netgraph.reduce.metrics import nested_reconstruction_errors, unit_reconstruction_error
+
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(40, 6)) @ rng.normal(size=(6, 10))
+    samples[:, 3] = 0.0
+    covariance = np.cov(samples, rowvar=False) - 1e-7 * np.eye(10)
+    order = np.arange(10)
+    errors = nested_reconstruction_errors(covariance, order, [2, 5, 8])
+    assert all(np.isfinite(errors))
+    assert errors[0] >= errors[1] >= errors[2] >= 0
+    assert abs(errors[1] - unit_reconstruction_error(covariance, order[:5])) < 1e-3
