@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from netgraph.errors import PlanError
+from netgraph.errors import InvalidParameterError, PlanError
 from netgraph.graph.cuts import current_columns, member_side, record_cut
 from netgraph.graph.groups import Member, UnitGroup
 from netgraph.graph.tracing import transposed_linear_pruner
@@ -117,6 +117,12 @@ def apply_plan(model: nn.Module, plan: ReductionPlan, *, check_weights: bool = T
     >>> apply_plan(mlp, plan)[0].out_features
     4
     """
+    if not isinstance(model, nn.Module):
+        raise InvalidParameterError.expected("model", "apply_plan", "a torch.nn.Module", model)
+    if not isinstance(plan, ReductionPlan):
+        raise InvalidParameterError.expected(
+            "plan", "apply_plan", "a ReductionPlan (from plan_reduction or ReductionPlan.load)", plan
+        )
     if plan.fingerprint.get("architecture") != architecture_fingerprint(model):
         raise PlanError(
             "This plan was made for a different architecture (fingerprint mismatch); "

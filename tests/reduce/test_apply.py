@@ -71,3 +71,16 @@ def test_apply_records_original_indices_so_later_groups_find_theirs():
     kept = plan.groups[0].kept
     np.testing.assert_array_equal(current_positions(reduced[2], "in", kept), np.arange(kept.size))
     assert removed(model[2], "in").size == 0  # the original is untouched
+
+
+def test_apply_plan_names_a_missing_plan():
+    import pytest
+    from torch import nn
+
+    from netgraph import apply_plan
+    from netgraph.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="'plan' parameter of apply_plan"):
+        apply_plan(nn.Linear(2, 2), None)
+    with pytest.raises(InvalidParameterError, match="'model' parameter of apply_plan"):
+        apply_plan("not a model", None)
