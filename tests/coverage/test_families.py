@@ -84,9 +84,9 @@ def test_family_reduces_end_to_end_slow(name, method, fold, calibrated, tmp_path
 @pytest.mark.parametrize("name", sorted(families.FAMILIES))
 def test_group_finder_finishes_fast_and_explains_what_it_skips(name):
     model, kind = families.build(name)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded CI machine must not fail this
     groups = find_unit_groups(model, families.inputs(kind))
-    assert time.perf_counter() - started < 15  # GQA used to loop for minutes
+    assert time.process_time() - started < 30  # GQA used to loop for minutes
     assert groups
     for group in groups:
         assert group.foldable or group.reason, group.name
