@@ -93,6 +93,11 @@ def run_reduction(model_spec: str, data_spec: Optional[str], weights: Optional[P
         plan = plan_reduction(model, example, keep=keep, method=method, fold=fold,
                               calibration=calibration, groups=groups,
                               random_state=seed, budget=budget, round_to=round_to, progress=progress)
+    if not any(group.dropped.size for group in plan.groups):
+        raise BadInput(
+            f"Nothing to remove: every reducible group keeps all its units at --keep {keep}; "
+            "lower --keep (e.g. 0.5) or choose other --groups."
+        )
     reduced = apply_plan(model, plan)
     before_finetune = None
     finetune_info = None

@@ -231,3 +231,13 @@ def test_reduce_with_global_budget(runner, app, factory):
     kept = sum(len(g["kept"]) for g in plan["groups"])
     total = sum(g["group"]["size"] for g in plan["groups"])
     assert kept == round(0.5 * total)
+
+
+def test_reduce_that_removes_nothing_exits_2(runner, app, factory):
+    out = factory / "nothing"
+    result = invoke(runner, app, ["--quiet", "reduce", MODEL, "--weights", str(factory / "weights.safetensors"),
+                                  "--data", str(factory / "xy.npz"), "--keep", "1.0", "--method", "magnitude",
+                                  "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "Nothing to remove" in result.output
+    assert not out.exists()
