@@ -345,6 +345,18 @@ def _activation_name(operations: list[str]) -> str:
     return "identity"
 
 
+_SMOOTH_ACTIVATIONS = re.compile(r"GeluBackward|TanhBackward|SigmoidBackward|SiluBackward|EluBackward")
+_PRODUCT_OPS = re.compile(r"MulBackward|DivBackward|Bmm|Matmul|Baddbmm|Addcmul|Addcdiv|Glu", re.IGNORECASE)
+
+
+def _never_homogeneous(operations: list[str]) -> bool:
+    """Whether a smooth, non-homogeneous activation acts on the units with no product that
+    could cancel its scaling: ``f(lambda z) != lambda f(z)`` for such f on generic inputs."""
+    return any(_SMOOTH_ACTIVATIONS.search(op) for op in operations) and not any(
+        _PRODUCT_OPS.search(op) for op in operations
+    )
+
+
 class _Captured(Exception):
     """Stops a homogeneity pass once the scaled group's consumers have been read."""
 
@@ -362,9 +374,13 @@ def _check_homogeneity(model: nn.Module, example_inputs: Any, groups: list[UnitG
     # One channel-wise layer at most: the scaled output must be the last one before the
     # consumers, and member order does not say which of several that is (a depthwise conv
     # between two BatchNorms). Those groups stay non-homogeneous: equal units only merge.
+    # A smooth saturating activation (GELU, tanh, ...) on the path with nothing multiplying
+    # it is never homogeneous: such groups skip the forward pass (one per group, 2.7 s of a
+    # ViT-B plan). A product (a gated FFN's silu(gate) * up) can still be, so it is tested.
     candidates = [
         g for g in groups
         if g.foldable and not g.residual and len(g.norms) <= 1 and not any(n.kind == "depthwise" for n in g.norms)
+        and not _never_homogeneous(g.operations)
     ]
     if not candidates:
         return

@@ -55,9 +55,14 @@ Progress = Callable[[str, int, int], None]
 
 
 def check_finite_weights(model: nn.Module) -> None:
-    """Refuse a model with NaN or Inf weights: every fit downstream would be NaN."""
+    """Refuse a model with NaN or Inf weights: every fit downstream would be NaN.
+
+    A sum is finite only when every element is (NaN and Inf propagate), and reads the
+    weights once with no boolean copy; only a non-finite sum (a bad weight, or an overflow
+    of finite ones) is checked element by element.
+    """
     for name, tensor in model.state_dict().items():
-        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+        if tensor.is_floating_point() and not torch.isfinite(tensor.sum()) and not torch.isfinite(tensor).all():
             raise InvalidParameterError(
                 f"The model has NaN or Inf values in {name!r}; reduce a model with finite weights "
                 "(re-train or reload the checkpoint)."

@@ -155,3 +155,32 @@ def test_a_model_named_attention_is_still_traced_inside():
             return self.fc2(torch.relu(self.fc1(x)))
 
     assert [g.name for g in find_unit_groups(AttentionNet(), torch.randn(2, 4))] == ["fc1"]
+
+
+class _GatedFFN(nn.Module):
+    """silu(gate(x)) * up(x): the product keeps ``up``'s units homogeneous despite SiLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate, self.up, self.down = nn.Linear(4, 8), nn.Linear(4, 8), nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
+
+
+@pytest.mark.parametrize("build", [
+    lambda: nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 6), nn.Tanh(), nn.Linear(6, 5), nn.Sigmoid(),
+                          nn.Linear(5, 4), nn.SiLU(), nn.Linear(4, 3), nn.ELU(), nn.Linear(3, 2)),
+    lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 6), nn.LeakyReLU(), nn.Linear(6, 2)),
+    _GatedFFN,
+])
+def test_skipping_smooth_activations_gives_the_forward_check_answer(build, monkeypatch):
+    """Groups skipped as never homogeneous get the answer the scaled forward pass gives."""
+    import netgraph.graph.groups as groups_module
+
+    torch.manual_seed(0)
+    model, example = build().eval(), torch.randn(5, 4)
+    fast = [(g.name, g.homogeneous) for g in find_unit_groups(model, example)]
+    monkeypatch.setattr(groups_module, "_never_homogeneous", lambda operations: False)
+    checked = [(g.name, g.homogeneous) for g in find_unit_groups(model, example)]
+    assert fast == checked and fast

@@ -1,0 +1,86 @@
+"""Planning speed of issue 14 (helper "speed"): CPU seconds of data-free plans on a ViT-B/16
+layout and of a calibrated MiniLM FFN plan beside one forward pass, in one process.
+
+Run: ``python -m benchmarks.bench_planning_speed [--cases vit,minilm] [--methods m1,m2]
+[--profile]``. Times are ``time.process_time`` (CPU seconds of this process: the machine is
+shared, so wall time measures the neighbours too) with ``torch.set_num_threads(1)``.
+
+* ``vit`` — transformers ``ViTModel`` with the ViT-B/16 configuration (12 blocks,
+  Linear(768, 3072) → GELU → Linear(3072, 768) FFN groups), random init, 64×64 images: a
+  data-free ``fold="exact"`` plan of the twelve FFN groups at keep 0.5 with each data-free
+  method (target ≤ 10 s each).
+* ``minilm`` — all-MiniLM-L6-v2 on real text from ``zoo:text``: ``activation``/``lstsq``
+  FFN keep 0.5, ``sequential=False``, plan + apply, beside one forward pass over the same
+  calibration batches (target ≤ 2×), with the mean cosine of sentence embeddings on
+  held-out sentences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import time
+
+import torch
+
+SEED = 0
+
+
+def _cpu(fn):
+    start = time.process_time()
+    result = fn()
+    return result, time.process_time() - start
+
+
+def vit_rows(methods: list[str] | None, profile: bool) -> list[tuple[str, float]]:
+    from transformers import ViTConfig, ViTModel
+
+    from netgraph import plan_reduction
+    from netgraph.select import available_methods, method_needs_data
+
+    torch.manual_seed(SEED)
+    model = ViTModel(ViTConfig(image_size=64, patch_size=16), add_pooling_layer=False).eval()
+    example = {"pixel_values": torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(SEED))}
+    methods = methods or [m for m in available_methods() if not method_needs_data(m)]
+    rows = []
+    for method in methods:
+        def plan():
+            return plan_reduction(model, example, keep=0.5, method=method, fold="exact", groups="intermediate",
+                                  random_state=SEED)
+        if profile:
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
+        _, seconds = _cpu(plan)
+        if profile:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        rows.append((f"ViT-B/16 data-free {method} keep 0.5 (12 FFN groups)", seconds))
+        print(f"{rows[-1][0]:<60} {seconds:7.2f} s CPU", flush=True)
+    return rows
+
+
+def minilm_rows(n_calibration: int, n_held_out: int, profile: bool) -> list[tuple[str, float]]:
+    from netgraph import apply_plan, plan_reduction
+    from netgraph.zoo.text import load_minilm, real_sentences, tokenize_batches  # noqa: F401
+
+    raise NotImplementedError
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="vit,minilm")
+    parser.add_argument("--methods", default=None)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    methods = args.methods.split(",") if args.methods else None
+    for case in args.cases.split(","):
+        if case == "vit":
+            vit_rows(methods, args.profile)
+        elif case == "minilm":
+            minilm_rows(256, 128, args.profile)
+
+
+if __name__ == "__main__":
+    main()
