@@ -61,10 +61,48 @@ def vit_rows(methods: list[str] | None, profile: bool) -> list[tuple[str, float]
 
 
 def minilm_rows(n_calibration: int, n_held_out: int, profile: bool) -> list[tuple[str, float]]:
-    from netgraph import apply_plan, plan_reduction
-    from netgraph.zoo.text import load_minilm, real_sentences, tokenize_batches  # noqa: F401
+    import torch.nn.functional as F
 
-    raise NotImplementedError
+    from netgraph import apply_plan, calibrate, find_unit_groups, plan_reduction, zoo
+    from netgraph.reduce.planning import select_groups
+
+    model = zoo.load_model("minilm").eval()
+    tokenizer = zoo.load_tokenizer()
+    batches = zoo.calibration_batches("minilm", n_calibration, 64, seed=SEED)
+    example = zoo.example_inputs("minilm")
+    held_out = zoo.load_dataset("text").test[:n_held_out]
+    reference = zoo.embed_sentences(model, tokenizer, held_out)
+
+    def forward():
+        with torch.inference_mode():
+            for batch in batches:
+                model(**batch)
+
+    forward()  # warm-up
+    _, forward_s = _cpu(forward)
+    rows = [(f"MiniLM one forward pass ({n_calibration} sentences)", forward_s)]
+    chosen, _ = select_groups(find_unit_groups(model, example), "intermediate")
+    _, seconds = _cpu(lambda: calibrate(model, batches, chosen))
+    rows.append(("MiniLM calibrate (FFN statistics alone)", seconds))
+
+    def plan_and_apply():
+        plan = plan_reduction(model, example, keep=0.5, method="activation", fold="lstsq", calibration=batches,
+                              groups="intermediate", sequential=False, random_state=SEED)
+        return apply_plan(model, plan)
+
+    if profile:
+        profiler = cProfile.Profile(time.process_time)
+        profiler.enable()
+    reduced, seconds = _cpu(plan_and_apply)
+    if profile:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+    rows.append(("MiniLM activation/lstsq FFN keep 0.5 plan + apply", seconds))
+    cosine = float(F.cosine_similarity(zoo.embed_sentences(reduced, tokenizer, held_out), reference, dim=1).mean())
+    for name, value in rows:
+        print(f"{name:<60} {value:7.2f} s CPU  ({value / forward_s:.2f}x forward)", flush=True)
+    print(f"held-out mean cosine ({n_held_out} sentences): {cosine:.4f}", flush=True)
+    return rows
 
 
 def main() -> None:
@@ -72,6 +110,7 @@ def main() -> None:
     parser.add_argument("--cases", default="vit,minilm")
     parser.add_argument("--methods", default=None)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sentences", type=int, default=256, help="MiniLM calibration sentences")
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = args.methods.split(",") if args.methods else None
@@ -79,7 +118,7 @@ def main() -> None:
         if case == "vit":
             vit_rows(methods, args.profile)
         elif case == "minilm":
-            minilm_rows(256, 128, args.profile)
+            minilm_rows(args.sentences, 128, args.profile)
 
 
 if __name__ == "__main__":

@@ -151,17 +151,19 @@ class UnitGroup:
 def _columns(item, size: int) -> np.ndarray | None:
     """Per-unit column indices of one dependency item, from Torch-Pruning's root indices;
     None when units map onto unequal numbers of columns (fused q/k/v, channel shuffle)."""
-    indices = [int(i) for i in item.idxs]
-    roots = getattr(item, "root_idxs", None) or list(range(len(indices)))
-    buckets: list[list[int]] = [[] for _ in range(size)]
-    for index, root in zip(indices, roots):
-        if not 0 <= int(root) < size:
-            return None
-        buckets[int(root)].append(index)
-    width = max(len(b) for b in buckets)
-    if width == 0 or any(len(b) != width for b in buckets):
+    indices = np.fromiter((int(i) for i in item.idxs), dtype=np.int64)
+    roots = getattr(item, "root_idxs", None)
+    roots = np.fromiter((int(r) for r in roots), dtype=np.int64) if roots else np.arange(indices.size)
+    roots = roots[: indices.size]
+    indices = indices[: roots.size]
+    if roots.size and (roots.min() < 0 or roots.max() >= size):
         return None
-    return np.asarray(buckets, dtype=np.int64).reshape(size, width)
+    counts = np.bincount(roots, minlength=size)
+    width = int(counts.max()) if size else 0
+    if width == 0 or np.any(counts != width):
+        return None
+    # A stable sort by root keeps each unit's columns in the order Torch-Pruning lists them.
+    return indices[np.argsort(roots, kind="stable")].reshape(size, width)
 
 
 def _root_types(model: nn.Module) -> tuple[type, ...]:
