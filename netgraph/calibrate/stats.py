@@ -35,6 +35,23 @@ def _accumulate(target: np.ndarray, left: torch.Tensor, right: torch.Tensor) -> 
         view += (left @ right).double()
 
 
+def _accumulate_gram(target: np.ndarray, samples: torch.Tensor) -> None:
+    """target += samples^T samples by a symmetric rank-k update (BLAS syrk): one triangle
+    of the product, half the multiplications of a general product, in the samples'
+    precision; the sum stays float64 and full (both triangles)."""
+    from scipy.linalg.blas import dsyrk, ssyrk
+
+    rows = np.ascontiguousarray(samples.numpy())
+    if rows.shape[0] == 0:
+        return
+    # A C-ordered (samples, n) array is a Fortran-ordered (n, samples) one: syrk's A A^T
+    # with trans=0 is then samples^T samples, with no copy.
+    upper = (dsyrk if rows.dtype == np.float64 else ssyrk)(1.0, rows.T, trans=0, lower=0)  # zeros below
+    target += upper
+    target += upper.T
+    target.flat[:: target.shape[0] + 1] -= np.diagonal(upper)  # the diagonal was added twice
+
+
 @dataclass
 class UnitStats:
     """Activation statistics of the units of one group.
@@ -63,7 +80,7 @@ class UnitStats:
         samples = samples.to(_product_dtype(samples))
         self.count += int(samples.shape[0])
         self.total += samples.sum(0, dtype=torch.float64).numpy()
-        _accumulate(self.gram, samples.T, samples)
+        _accumulate_gram(self.gram, samples)
 
     def __add__(self, other: "UnitStats") -> "UnitStats":
         if self.gram.shape != other.gram.shape:
@@ -141,7 +158,7 @@ class ConsumerStats:
         inputs = inputs.to(_product_dtype(inputs))
         ones = torch.ones(inputs.shape[0], 1, dtype=inputs.dtype)
         augmented = torch.cat([inputs, ones], dim=1)
-        _accumulate(self.gram, augmented.T, augmented)
+        _accumulate_gram(self.gram, augmented)
         if targets is not None:
             targets = targets.detach().to(device="cpu", dtype=augmented.dtype)
             _accumulate(self.cross, augmented.T, targets)

@@ -4,6 +4,7 @@ layer kinds whose inputs are unfolded (Conv3d)."""
 import importlib
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -115,3 +116,20 @@ def test_consumers_reading_one_input_share_one_gram():
     every_entry = sum(a.nbytes for st in [*stats.units.values(), *consumers.values()]
                       for a in vars(st).values() if isinstance(a, np.ndarray))
     assert stats.nbytes == every_entry - 2 * consumers["a"].gram.nbytes  # the shared Gram counts once
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_gram_by_symmetric_update_equals_the_full_product(dtype):
+    """The syrk update fills both triangles, counts the diagonal once and keeps adding."""
+    from netgraph.calibrate.stats import _accumulate_gram
+
+    generator = torch.Generator().manual_seed(0)
+    first, second = (torch.randn(n, 37, generator=generator, dtype=dtype) for n in (50, 21))
+    target = np.zeros((37, 37))
+    _accumulate_gram(target, first)
+    _accumulate_gram(target, second.T.contiguous().T)  # a non-contiguous batch
+    _accumulate_gram(target, first[:0])  # an empty batch adds nothing
+    expected = (first.double().T @ first.double() + second.double().T @ second.double()).numpy()
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
+    np.testing.assert_allclose(target, expected, rtol=tolerance, atol=tolerance * np.abs(expected).max())
+    np.testing.assert_array_equal(target, target.T)
