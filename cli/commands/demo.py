@@ -16,7 +16,7 @@ DEMO_MODEL = "zoo:mlp-digits"
 
 @handle_errors
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's reports and reduced model.")] = Path("netgraph-demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the demo's reports and reduced model.")] = Path("out/demo"),
     keep: Annotated[float, typer.Option("--keep", help="Fraction of units to keep.")] = 0.25,
     epochs: Annotated[int, typer.Option("--epochs", min=0, help="Fine-tuning epochs after the reduction.")] = 3,
 ) -> None:

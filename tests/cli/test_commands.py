@@ -241,3 +241,14 @@ def test_reduce_that_removes_nothing_exits_2(runner, app, factory):
     assert result.exit_code == 2, result.output
     assert "Nothing to remove" in result.output
     assert not out.exists()
+
+
+def test_demo_default_out_matches_make_demo():
+    import inspect
+    from pathlib import Path
+
+    from netgraph_cli.commands.demo import demo
+
+    assert inspect.signature(demo).parameters["out"].default == Path("out/demo")
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "demo --out out/demo" in makefile or "netgraph demo\n" in makefile
