@@ -598,7 +598,7 @@ def transformer():
         * `distill` trains in train mode, so BERT's dropout (p = 0.1) would be active; for a very short distillation
           that noise costs more than it regularises, so we switch dropout off in the student;
         * the least-squares fold was fitted on the 200 calibration sentences, so on those the student is already
-          closer to the teacher (≈ 0.98) than on held-out data. One epoch on the *same* 200 sentences mostly
+          closer to the teacher than on held-out data. One epoch on the *same* 200 sentences mostly
           over-fits them; one epoch on 800 training sentences helps on held-out sentences.
         """),
         code("""
