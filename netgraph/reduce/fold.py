@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from netgraph.algorithms.normal_equations import solve_normal_equations
 from netgraph.calibrate.capture import unfolded_columns
 from netgraph.calibrate.stats import ConsumerStats
 from netgraph.graph.cuts import alive_original, current_columns
@@ -178,18 +179,10 @@ def _refit(bias, kept_columns, stats: ConsumerStats, cross: np.ndarray, ridge: f
     regulariser = np.full(rows.size, penalty)
     if bias is not None:
         regulariser[-1] = 0.0  # never shrink the intercept
-    solution = _solve(gram + np.diag(regulariser), cross[rows])
+    solution = solve_normal_equations(gram + np.diag(regulariser), cross[rows])
     if bias is None:
         return solution.T, None
     return solution[:-1].T, solution[-1]
-
-
-def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    try:
-        factor = np.linalg.cholesky(matrix)
-        return np.linalg.solve(factor.T, np.linalg.solve(factor, rhs))
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
 
 
 def output_error(stats: ConsumerStats, targets, kept_columns, new_weight, new_bias) -> float:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netgraph.algorithms.normal_equations import solve_normal_equations
 from netgraph.transformer.statistics import InputStats
 
 __all__ = ["Refit", "refit_columns", "drop_columns"]
@@ -30,14 +31,6 @@ class Refit:
 def _augmented(weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     column = bias if bias is not None else np.zeros(weight.shape[0])
     return np.concatenate([weight.T, column[None, :]], axis=0)  # (d + 1, out)
-
-
-def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    try:
-        factor = np.linalg.cholesky(matrix)
-        return np.linalg.solve(factor.T, np.linalg.solve(factor, rhs))
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
 
 
 def relative_error(stats: InputStats, original: np.ndarray, rows: np.ndarray, coefficients: np.ndarray) -> float:
@@ -72,7 +65,7 @@ def refit_columns(
     penalty = np.full(rows.size, ridge * max(float(diagonal.mean()) if diagonal.size else 0.0, 1e-12))
     if bias is not None:
         penalty[-1] = 0.0  # never shrink the intercept
-    solution = _solve(gram + np.diag(penalty), stats.gram[rows] @ original)
+    solution = solve_normal_equations(gram + np.diag(penalty), stats.gram[rows] @ original)
     if bias is None:
         coefficients = np.concatenate([solution, np.zeros((1, solution.shape[1]))], axis=0)
         new_weight, new_bias = solution.T, None
