@@ -37,9 +37,11 @@ demo: $(STAMP)
 	@echo "or call it by its path:"
 	@echo "  $(BIN)/netgraph --help"
 
-# The default run: every test not marked slow (a few minutes on 2 cores).
+# The default run: every test not marked slow (a few minutes on 2 cores), then the
+# Examples sections of the library's docstrings as doctests.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider --doctest-modules netgraph
 
 # Slow cases (MiniLM, full training) and the notebooks; CI runs these after `make test`.
 test-slow: $(STAMP)

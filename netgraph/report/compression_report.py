@@ -50,7 +50,7 @@ def build_compression_report(
     >>> report = build_compression_report({"dense_bytes_before": 1000, "stages": [{"stage": "prune", "sparsity": 0.9}]},
     ...                                   model_spec="zoo:lenet-300-100", settings={"prune": 0.9}, ngz_bytes=100)
     >>> [row["bytes"] for row in report["stages"]], report["compression_ratio"]
-    ([1000, 100], 10.0)
+    ([1000, None, 100], 10.0)
     """
     dense = int(details.get("dense_bytes_before") or 0)
     rows = [{"stage": "original (float32, dense)", "bytes": dense, "ratio": 1.0, "accuracy": accuracy_before}]

@@ -186,7 +186,7 @@ def load_model(
     Examples
     --------
     >>> model = load_model("mlp-digits")   # doctest: +SKIP
-    >>> model.fc1.out_features
+    >>> model.fc1.out_features             # doctest: +SKIP
     300
     """
     _check_name(name, "load_model")
