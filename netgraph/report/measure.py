@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from netgraph.batches import call_model
+from netgraph.fidelity.metrics import accuracy
 
 __all__ = [
     "count_parameters",
@@ -192,12 +193,8 @@ def fidelity(
     if task in (None, "classification") and outputs.shape[1] > 1:
         result["agreement"] = float((outputs.argmax(1) == reference.argmax(1)).double().mean())
         if labels is not None:
-            result["accuracy"] = float((outputs.argmax(1) == labels.reshape(-1)).double().mean())
+            result["accuracy"] = accuracy(outputs, labels)
     return result
-
-
-def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> float:
-    return float((outputs.argmax(1) == labels.reshape(-1)).double().mean())
 
 
 def summary_numbers(model: nn.Module, example_inputs: Any) -> dict[str, Any]:
