@@ -224,6 +224,9 @@ def _reduction_tables(report: Mapping[str, Any]) -> list[Table]:
         f"Reduction: method {plan['method']}, fold {plan['fold']}, keep {plan['keep']}",
         ["", "before", "after", "after / before"], size_rows, note,
     )]
+    data_table = _data_table(report)
+    if data_table is not None:
+        tables.append(data_table)
     fidelity_table = _fidelity_table(report)
     if fidelity_table is not None:
         tables.append(fidelity_table)
@@ -243,6 +246,27 @@ def _reduction_tables(report: Mapping[str, Any]) -> list[Table]:
         rows = [[str(i + 1)] + [fmt(history[n][i] if i < len(history[n]) else None, 4) for n in names] for i in range(n_epochs)]
         tables.append(Table("Fine-tuning" + (" (distillation)" if finetune.get("distill") else ""), ["epoch"] + names, rows))
     return tables
+
+
+def _data_table(report: Mapping[str, Any]) -> Table | None:
+    """Where the numbers come from, and every warning: sample counts, specialisation, skipped groups."""
+    data = report.get("data") or {}
+    rows = []
+    if data:
+        rows.append(["data", str(data.get("source", "—"))])
+        rows.append(["calibration samples", fmt(data.get("n_calibration"))])
+        rows.append(["held-out samples", fmt(data.get("n_held_out"))])
+        if data.get("specialisation"):
+            rows.append(["specialisation", str(data["specialisation"])])
+    skipped = (report.get("plan") or {}).get("skipped_groups") or []
+    if skipped:
+        rows.append(["skipped groups", ", ".join(map(str, skipped))])
+    for warning in report.get("warnings") or []:
+        rows.append(["warning", str(warning)])
+    if not rows:
+        return None
+    return Table("Data and warnings", ["", ""], rows,
+                 "Fidelity is measured on the held-out samples; warnings say where the result may be worse than it looks.")
 
 
 def _milliseconds(value: Any) -> str:

@@ -112,3 +112,24 @@ def test_staged_directory_is_atomic(tmp_path):
     with staged_directory(target) as staging:
         (staging / "a.txt").write_text("newer")
     assert (target / "a.txt").read_text() == "newer" and not (target / "old.txt").exists()  # replaced whole
+
+
+def test_reduction_report_shows_sample_counts_and_warnings():
+    from netgraph.report.render import to_markdown
+    from netgraph.report.tables import report_tables
+
+    report = {
+        "kind": "reduction", "model": {"spec": "zoo:x"},
+        "data": {"source": "zoo:text", "n_calibration": 3, "n_held_out": 7,
+                 "specialisation": "The reduced model is specialised to its calibration data."},
+        "plan": {"method": "sbm", "fold": "lstsq", "keep": 0.5, "skipped_groups": ["attn"]},
+        "before": {"parameters": 10, "macs": 10, "size_bytes": 40, "latency_ms": None},
+        "after": {"parameters": 5, "macs": 5, "size_bytes": 20, "latency_ms": None},
+        "change": {"parameters": 0.5, "macs": 0.5, "size_bytes": 0.5, "latency_ms": None},
+        "groups": [], "warnings": ["fc1: 3 calibration samples for 8 units."],
+    }
+    table = next(t for t in report_tables(report) if t.title == "Data and warnings")
+    cells = {row[0]: row[1] for row in table.rows}
+    assert cells["calibration samples"] == "3" and cells["warning"].startswith("fc1: 3 calibration samples")
+    assert "specialised" in cells["specialisation"] and cells["skipped groups"] == "attn"
+    assert "3 calibration samples for 8 units" in to_markdown(report)
