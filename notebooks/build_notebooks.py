@@ -186,6 +186,7 @@ def quickstart():
         )
         print(f"planned in {time.perf_counter() - started:.1f} s")
         summary = pd.DataFrame(plan.summary())
+        summary["n_blocks"] = [p.metrics["method"].get("n_blocks") for p in plan.groups]  # the method's own facts
         summary[["group", "units", "kept", "n_blocks", "output_error", "unit_error", "svd_bound", "svd_ratio"]]
         """),
         md("""
@@ -281,7 +282,7 @@ def quickstart():
             for path in sorted(Path(folder).iterdir()):
                 print(f"{path.name:20s} {path.stat().st_size:>8,} bytes")
             saved = json.loads((Path(folder) / "plan.json").read_text())
-            print("plan.json:", {k: saved[k] for k in ("method", "fold")},
+            print("plan.json:", {k: saved["config"][k] for k in ("method", "fold")},
                   [(g["group"]["name"], len(g["kept"])) for g in saved["groups"]])
 
             fresh = zoo.build_model("mlp-digits")  # untrained: only the architecture matters
