@@ -58,6 +58,7 @@ SOURCES = {
 }
 
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "approx.", "resp.", "Eq.", "Fig.", "al.", "No.", "Dr.", "Mr.", "Mrs.")
+_DEVELOPER_NOTE = re.compile(r"\b(XXX|TODO|FIXME)\b")
 _CODE = re.compile(r"\s:\s|\s:$|[=_{}\[\]<>|\\#@$`*~^]|\(\)|::|\.\w|\w\(|->|\bNone\b|\bTrue\b|\bFalse\b|https?:|\d\.\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 _EMPHASIS = re.compile(r"\*{1,2}([A-Za-z][\w' -]*?)\*{1,2}")
@@ -90,6 +91,8 @@ def is_prose(sentence: str) -> bool:
     plain = sentence
     for abbreviation in _ABBREVIATIONS:
         plain = plain.replace(abbreviation, "abbr")
+    if _DEVELOPER_NOTE.search(sentence):
+        return False  # XXX / TODO / FIXME notes are to maintainers, not prose for readers
     if _CODE.search(plain) or sentence.count('"') % 2 or sentence.count("(") != sentence.count(")"):
         return False
     letters = sum(ch.isalpha() or ch.isspace() for ch in sentence)

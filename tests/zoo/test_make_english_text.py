@@ -38,3 +38,10 @@ def test_prose_filter(builder, sentence, prose):
 def test_paragraphs_drop_code_and_doctests(builder):
     text = "A paragraph of prose\ncontinues here.\n\n   indented code block\n\n>>> x = 1\n\nAnother paragraph."
     assert builder.paragraphs(text) == ["A paragraph of prose continues here.", "Another paragraph."]
+
+
+def test_maintainer_notes_are_not_prose(builder):
+    is_prose = builder.is_prose
+    assert not is_prose("XXX: need to better define this API for callers.")
+    assert not is_prose("TODO: Fill out more detailed documentation on the operators.")
+    assert is_prose("Lists are formed by placing a comma-separated list of expressions in square brackets.")
